@@ -1,0 +1,97 @@
+"""The ``karvdash`` command line.
+
+``karvdash dev`` brings up the development stack (the dev cluster, then the webhook; the
+registry and the hub as they are added) and runs until Ctrl-C, then stops every process
+it started. ``karvdash dev --kubeconfig PATH`` uses that cluster instead (nothing of the
+local control plane or kubelet is started); an ambient ``$KUBECONFIG`` is never used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from ._version import __version__
+from .devcluster.build import BuildError
+from .devcluster.cluster import Cluster, DevCluster, ExternalCluster, default_state_dir
+from .devcluster.controlplane import ControlPlaneError
+from .devstack import DevStack, StackError
+
+
+def _say(message: str) -> None:
+    print(f"[karvdash dev] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    cluster: Cluster
+    if args.kubeconfig:
+        cluster = ExternalCluster(Path(args.kubeconfig).expanduser())
+    else:
+        cluster = DevCluster(Path(args.state_dir).expanduser() if args.state_dir else None)
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = DevStack(cluster, webhook=not args.no_webhook, progress=_say)
+    try:
+        stack.start()
+        for line in stack.summary():
+            print(line, flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop["now"]:
+            failed = stack.failed()
+            if failed:
+                _say(f"{failed} exited; stopping (see {stack.log_dir} for its log)")
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except (BuildError, ControlPlaneError, StackError, FileNotFoundError) as exc:
+        _say(f"error: {exc}")
+        return 1
+    finally:
+        _say("stopping ...")
+        stack.stop()
+        _say("stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="karvdash", description="Karvdash command line")
+    parser.add_argument("--version", action="version", version=f"karvdash {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser(
+        "dev",
+        help="run Karvdash on the embedded development cluster",
+        description=(
+            "Bring up the development stack: a real Kubernetes control plane on loopback "
+            "(built once from Debian's source; about 10 minutes the first time), the local "
+            "kubelet and the admission webhook. Runs until Ctrl-C."
+        ),
+    )
+    dev.add_argument(
+        "--kubeconfig",
+        help="use this cluster (kind, k3d, minikube, a real one) instead of the local one",
+    )
+    dev.add_argument(
+        "--state-dir",
+        help=f"where the dev cluster keeps its state (default {default_state_dir()})",
+    )
+    dev.add_argument("--no-webhook", action="store_true", help="do not start the webhook")
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""Karvdash settings, shared by the hub, the server extension, the webhook and the CLI.
+
+Every setting is a trait of :class:`Karvdash` (configured as ``c.Karvdash.<name>``).
+The same names are read everywhere, with one order of precedence, lowest first:
+
+1. the defaults below;
+2. a config file: ``jupyterhub_config.py`` / ``jupyter_server_config.py`` for the hub and
+   the server extension, or the file named by ``--config`` / ``$KARVDASH_CONFIG_FILE``
+   (a traitlets ``.py`` or ``.json`` file) for the webhook and the CLI;
+3. environment variables ``KARVDASH_<NAME>`` (upper-case trait name; lists and the
+   storage domains as JSON, ``template_dirs`` also as an ``os.pathsep``-separated list);
+4. explicit command-line arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Dict, Int, List, TraitError, Unicode, default, validate
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+USER_LABEL = "karvdash.io/user"
+"""Label on every user namespace; its value is the user's escaped name."""
+
+USER_ANNOTATION = "karvdash.io/username"
+"""Annotation on every user namespace holding the exact user name (labels cannot)."""
+
+ENV_PREFIX = "KARVDASH_"
+CONFIG_FILE_ENV = "KARVDASH_CONFIG_FILE"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class StorageDomain:
+    """A data folder mounted into every pod of a user.
+
+    ``per_user`` domains live at ``<host_path>/<user slug>`` on the node; shared ones
+    at ``<host_path>`` itself.
+    """
+
+    name: str
+    mount_path: str
+    host_path: str
+    per_user: bool = True
+    read_only: bool = False
+
+    def host_path_for(self, user_slug: str) -> str:
+        """The node folder of this domain for one user (escaped name)."""
+        if not self.per_user:
+            return self.host_path
+        return f"{self.host_path.rstrip('/')}/{user_slug}"
+
+
+def _default_template_dirs() -> list[str]:
+    """System templates: installed data first, then a source checkout's folder."""
+    import sys
+
+    candidates = [
+        Path(sys.prefix) / "share" / "karvdash" / "service-templates",
+        Path(__file__).resolve().parent.parent / "service-templates",
+    ]
+    return [str(p) for p in candidates if p.is_dir()][:1]
+
+
+class Karvdash(Configurable):
+    """Settings of a Karvdash installation (``c.Karvdash.*``)."""
+
+    namespace_prefix = Unicode(
+        "karvdash-",
+        help="""Prefix of every user's namespace: user ``alice`` gets ``<prefix>alice``.
+
+        Lower-case letters, digits and dashes, starting with a letter, at most 20 characters.
+        """,
+    ).tag(config=True)
+
+    ingress_domain = Unicode(
+        "karvdash.localtest.me",
+        help="""DNS domain under which services are published: a service ``web`` of user
+        ``alice`` is reachable at ``https://web-alice.<ingress_domain>``. A wildcard DNS
+        record and a wildcard TLS certificate for it are expected.""",
+    ).tag(config=True)
+
+    storage_domains = List(
+        Dict(),
+        help="""Data folders mounted into every pod of a user namespace.
+
+        A list of ``{"name", "mount_path", "host_path", "per_user", "read_only"}``.
+        ``per_user`` domains are ``<host_path>/<user>``; the others are shared by all.
+        """,
+    ).tag(config=True)
+
+    registry_url = Unicode(
+        "http://127.0.0.1:5000",
+        help="Base URL of the private container registry (registry v2 API).",
+    ).tag(config=True)
+
+    ingress_class = Unicode(
+        "nginx",
+        help="``ingressClassName`` given to the Ingress of every service.",
+    ).tag(config=True)
+
+    tls_secret_name = Unicode(
+        "karvdash-tls",
+        help="Name of the wildcard TLS secret for ``*.<ingress_domain>`` used by every Ingress.",
+    ).tag(config=True)
+
+    template_dirs = List(
+        Unicode(),
+        help="Folders holding the system service templates (``*.template.yaml``).",
+    ).tag(config=True)
+
+    allowed_host_paths = List(
+        Unicode(),
+        help="""Extra node folders (and everything below them) that pods in user namespaces
+        may mount as hostPath, beyond the user's own storage domains. Empty by default.""",
+    ).tag(config=True)
+
+    allowed_capabilities = List(
+        Unicode(),
+        help="""Linux capabilities users may add to containers beyond those the Kubernetes
+        "baseline" Pod Security Standard allows (e.g. ``["NET_ADMIN"]``).""",
+    ).tag(config=True)
+
+    allow_privileged = Bool(
+        False, help="Let pods in user namespaces run privileged containers."
+    ).tag(config=True)
+
+    allow_host_namespaces = Bool(
+        False, help="Let pods in user namespaces use hostNetwork, hostPID or hostIPC."
+    ).tag(config=True)
+
+    allow_host_ports = Bool(False, help="Let containers in user namespaces bind hostPorts.").tag(
+        config=True
+    )
+
+    storage_opt_out_annotation = Unicode(
+        "karvdash.io/no-storage",
+        help="""Pod annotation that, set to ``"true"``, keeps the webhook from adding the
+        storage domains to that pod.""",
+    ).tag(config=True)
+
+    webhook_port = Int(8443, help="Port the admission webhook listens on (HTTPS).").tag(config=True)
+
+    webhook_address = Unicode(
+        "0.0.0.0",  # noqa: S104 - a pod must accept the API server's calls
+        help="Address the admission webhook listens on.",
+    ).tag(config=True)
+
+    webhook_cert_file = Unicode("", help="TLS certificate (PEM) the webhook serves; required.").tag(
+        config=True
+    )
+
+    webhook_key_file = Unicode("", help="Private key (PEM) of the webhook's certificate.").tag(
+        config=True
+    )
+
+    @default("storage_domains")
+    def _default_storage_domains(self) -> list[dict[str, Any]]:
+        return [
+            {"name": "local", "mount_path": "/local", "host_path": "/mnt/local", "per_user": True},
+            {
+                "name": "remote",
+                "mount_path": "/remote",
+                "host_path": "/mnt/remote",
+                "per_user": True,
+            },
+            {
+                "name": "shared",
+                "mount_path": "/shared",
+                "host_path": "/mnt/shared",
+                "per_user": False,
+            },
+        ]
+
+    @default("template_dirs")
+    def _default_template_dirs(self) -> list[str]:
+        return _default_template_dirs()
+
+    @validate("namespace_prefix")
+    def _check_prefix(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if len(value) > 20 or not re.fullmatch(r"[a-z]([-a-z0-9]*)", value):
+            raise TraitError(
+                f"namespace_prefix {value!r} must be lower-case letters, digits and dashes, "
+                "start with a letter and have at most 20 characters"
+            )
+        return value
+
+    @validate("storage_domains")
+    def _check_domains(self, proposal: Any) -> list[dict[str, Any]]:
+        domains = [parse_storage_domain(d) for d in proposal["value"]]
+        for attr in ("name", "mount_path"):
+            values = [getattr(d, attr) for d in domains]
+            if len(values) != len(set(values)):
+                raise TraitError(f"storage_domains: duplicate {attr} in {values}")
+        return [dict(d) for d in proposal["value"]]
+
+    @property
+    def domains(self) -> list[StorageDomain]:
+        """The storage domains as validated objects."""
+        return [parse_storage_domain(d) for d in self.storage_domains]
+
+
+def _clean_abs_path(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise TraitError(f"{what} must be an absolute path, not {value!r}")
+    parts = value.split("/")
+    if ".." in parts or "." in parts:
+        raise TraitError(f"{what} must not contain '.' or '..': {value!r}")
+    return "/" + "/".join(p for p in parts if p)
+
+
+def parse_storage_domain(raw: Mapping[str, Any]) -> StorageDomain:
+    """Validate one storage domain description (a dict from the settings)."""
+    if not isinstance(raw, Mapping):
+        raise TraitError(f"a storage domain must be a mapping, not {raw!r}")
+    unknown = set(raw) - {"name", "mount_path", "host_path", "per_user", "read_only"}
+    if unknown:
+        raise TraitError(f"storage domain has unknown keys {sorted(unknown)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _DNS_LABEL.match(name) or len(name) > 40:
+        raise TraitError(f"storage domain name {name!r} must be a short DNS label")
+    mount = _clean_abs_path(raw.get("mount_path"), f"storage domain {name}: mount_path")
+    host = _clean_abs_path(raw.get("host_path"), f"storage domain {name}: host_path")
+    if mount == "/" or host == "/":
+        raise TraitError(f"storage domain {name}: '/' cannot be a mount or host path")
+    per_user = raw.get("per_user", True)
+    read_only = raw.get("read_only", False)
+    if not isinstance(per_user, bool) or not isinstance(read_only, bool):
+        raise TraitError(f"storage domain {name}: per_user and read_only must be booleans")
+    return StorageDomain(name, mount, host, per_user, read_only)
+
+
+def _env_value(name: str, trait: Any, raw: str) -> Any:
+    if isinstance(trait, List):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            try:
+                return json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                raise TraitError(f"{ENV_PREFIX}{name.upper()} is not valid JSON: {exc}") from exc
+        if name == "storage_domains":
+            raise TraitError(f"{ENV_PREFIX}STORAGE_DOMAINS must be a JSON list")
+        return [p for p in stripped.split(os.pathsep) if p]
+    if isinstance(trait, Bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise TraitError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+    if isinstance(trait, Int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise TraitError(f"{ENV_PREFIX}{name.upper()} must be an integer") from exc
+    return raw
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> Config:
+    """The ``KARVDASH_*`` environment variables as a traitlets ``Config``."""
+    env = os.environ if env is None else env
+    cfg = Config()
+    for name, trait in Karvdash.class_traits(config=True).items():
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            cfg.Karvdash[name] = _env_value(name, trait, env[key])
+    return cfg
+
+
+def config_from_file(path: str | os.PathLike[str]) -> Config:
+    """Load a traitlets config file (``.py`` or ``.json``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"Karvdash config file {p} does not exist")
+    loader_cls = JSONFileConfigLoader if p.suffix == ".json" else PyFileConfigLoader
+    loader = loader_cls(p.name, path=str(p.parent))
+    return loader.load_config()
+
+
+def load_settings(
+    config: Config | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Karvdash:
+    """Build the settings with the documented precedence.
+
+    ``config`` is the host application's own config (JupyterHub's or Jupyter server's,
+    which read ``c.Karvdash.*`` from their config files); ``config_file`` (or
+    ``$KARVDASH_CONFIG_FILE``) is merged over it, then the environment, then ``overrides``
+    (command-line arguments).
+    """
+    env = os.environ if env is None else env
+    merged = Config()
+    if config is not None:
+        merged.merge(config)
+    path = config_file or env.get(CONFIG_FILE_ENV)
+    if path:
+        merged.merge(config_from_file(path))
+    merged.merge(config_from_env(env))
+    for key, value in (overrides or {}).items():
+        merged.Karvdash[key] = value
+    return Karvdash(config=merged)

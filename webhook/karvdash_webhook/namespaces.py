@@ -1,0 +1,249 @@
+"""Which user a namespace belongs to: namespace name -> user slug.
+
+An AdmissionReview names the namespace but does not carry its labels, so the webhook
+keeps a directory of the namespaces labelled ``karvdash.io/user``:
+
+* :class:`StaticNamespaceDirectory`: a fixed mapping (tests, benchmarks, ``--namespace``);
+* :class:`KubernetesNamespaceDirectory`: a list + watch of the labelled namespaces through
+  kubernetes_asyncio, resumed from the last ``resourceVersion`` and re-listed when the
+  API server says it is too old (410), with one GET on a cache miss.
+
+:class:`SlugCache` holds the pure part (applying list results and watch events) so it is
+tested without a cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Protocol
+
+from karvdash.naming import slug_from_namespace
+from karvdash.settings import USER_LABEL
+
+log = logging.getLogger(__name__)
+
+
+class NamespaceDirectory(Protocol):
+    """Tells which user (slug) a namespace belongs to."""
+
+    @property
+    def ready(self) -> bool:
+        """True once the directory can answer (has synced)."""
+
+    async def slug_for(self, namespace: str) -> str | None:
+        """The user slug of ``namespace``; ``None`` if it is not a user namespace."""
+
+    async def start(self) -> None:
+        """Start syncing in the background (``ready`` tells when the first sync is done)."""
+
+    async def stop(self) -> None:
+        """Stop syncing and release resources."""
+
+
+class StaticNamespaceDirectory:
+    """A fixed namespace -> slug mapping; always ready."""
+
+    def __init__(self, slugs: dict[str, str] | None = None) -> None:
+        self.slugs = dict(slugs or {})
+
+    @property
+    def ready(self) -> bool:
+        return True
+
+    async def slug_for(self, namespace: str) -> str | None:
+        return self.slugs.get(namespace)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class ResourceExpired(Exception):
+    """The watch's resourceVersion is too old (HTTP 410 Gone): list again."""
+
+
+class KubernetesError(Exception):
+    """The API server answered with an error (other than 410 Gone on a watch)."""
+
+
+class SlugCache:
+    """namespace -> slug, fed by list results and watch events (raw JSON dicts)."""
+
+    def __init__(self) -> None:
+        self.slugs: dict[str, str] = {}
+        self.resource_version: str | None = None
+
+    def replace(self, namespace_list: dict[str, Any]) -> None:
+        """Start over from a NamespaceList."""
+        slugs = {}
+        for item in namespace_list.get("items") or ():
+            name = (item.get("metadata") or {}).get("name")
+            slug = slug_from_namespace(item)
+            if name and slug:
+                slugs[name] = slug
+        self.slugs = slugs
+        self.resource_version = (namespace_list.get("metadata") or {}).get("resourceVersion")
+
+    def apply(self, event: dict[str, Any]) -> None:
+        """Apply one watch event; raises :class:`ResourceExpired` or :class:`KubernetesError`."""
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise ResourceExpired(obj.get("message", "resource version too old"))
+            raise KubernetesError(f"watch error {obj.get('code')}: {obj.get('message')}")
+        metadata = obj.get("metadata") or {}
+        if metadata.get("resourceVersion"):
+            self.resource_version = metadata["resourceVersion"]
+        name = metadata.get("name")
+        if kind == "BOOKMARK" or not name:
+            return
+        slug = slug_from_namespace(obj) if kind in ("ADDED", "MODIFIED") else None
+        if slug:
+            self.slugs[name] = slug
+        else:
+            self.slugs.pop(name, None)
+
+
+class KubernetesNamespaceDirectory:
+    """The labelled namespaces of a cluster, kept up to date by a watch.
+
+    ``api_client`` is a ``kubernetes_asyncio.client.ApiClient``; this class does not
+    close it.
+    """
+
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        request_timeout: float = 3.0,
+        watch_timeout: int = 300,
+        max_backoff: float = 30.0,
+    ) -> None:
+        from kubernetes_asyncio import client
+
+        self._core = client.CoreV1Api(api_client)
+        self.cache = SlugCache()
+        self.request_timeout = request_timeout
+        self.watch_timeout = watch_timeout
+        self.max_backoff = max_backoff
+        self._synced = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._synced.is_set()
+
+    async def slug_for(self, namespace: str) -> str | None:
+        slug = self.cache.slugs.get(namespace)
+        if slug is not None:
+            return slug
+        # Not seen (yet): the namespace may be newer than our watch. Ask once.
+        call = self._core.read_namespace(namespace, _preload_content=False)
+        status, body = await self._get_json(call)
+        if status == 404:
+            return None
+        slug = slug_from_namespace(body)
+        if slug is not None:
+            self.cache.slugs[namespace] = slug
+        return slug
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="karvdash-namespace-watch")
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        """Wait until the first list has succeeded."""
+        await asyncio.wait_for(self._synced.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _get_json(self, call: Any) -> tuple[int, dict[str, Any]]:
+        """Run an API call made with ``_preload_content=False``; (status, JSON body)."""
+
+        async def run() -> tuple[int, dict[str, Any]]:
+            resp = await call
+            try:
+                if resp.status == 404:
+                    return 404, {}
+                if resp.status >= 300:
+                    text = await resp.text()
+                    raise KubernetesError(f"Kubernetes API answered {resp.status}: {text[:200]}")
+                return resp.status, await resp.json()
+            finally:
+                resp.release()
+
+        return await asyncio.wait_for(run(), self.request_timeout)
+
+    async def _list(self) -> None:
+        call = self._core.list_namespace(label_selector=USER_LABEL, _preload_content=False)
+        _, body = await self._get_json(call)
+        self.cache.replace(body)
+        log.info("namespace directory: %s user namespaces", len(self.cache.slugs))
+
+    async def _watch(self) -> None:
+        resp = await self._core.list_namespace(
+            label_selector=USER_LABEL,
+            watch=True,
+            allow_watch_bookmarks=True,
+            resource_version=self.cache.resource_version,
+            timeout_seconds=self.watch_timeout,
+            _preload_content=False,
+            _request_timeout=(10, self.watch_timeout + 30),
+        )
+        try:
+            if resp.status == 410:
+                raise ResourceExpired("resource version too old")
+            if resp.status != 200:
+                raise KubernetesError(f"watch answered HTTP {resp.status}")
+            while line := await resp.content.readline():
+                self.cache.apply(json.loads(line))
+        finally:
+            resp.release()
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while not self._synced.is_set():
+            try:
+                await self._list()
+                self._synced.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("listing namespaces failed (%s); retrying in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+        backoff = 0.5
+        while True:
+            try:
+                await self._watch()
+                backoff = 0.5
+            except ResourceExpired:
+                log.info("namespace watch expired; listing again")
+                await self._relist()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("namespace watch failed (%s); retrying in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                if isinstance(exc, KubernetesError):
+                    await self._relist()
+
+    async def _relist(self) -> None:
+        try:
+            await self._list()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("listing namespaces failed: %s", exc)
+            self.cache.resource_version = None

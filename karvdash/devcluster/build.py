@@ -110,8 +110,8 @@ def ensure_control_plane(progress: Progress = _say) -> ControlPlaneBinaries:
     return ControlPlaneBinaries(bin_dir=bin_dir(), etcd=etcd)
 
 
-def _check_debian() -> None:
-    if not Path("/etc/debian_version").exists() or shutil.which("apt-get") is None:
+def _check_debian(marker: Path = Path("/etc/debian_version"), apt: str = "apt-get") -> None:
+    if not marker.exists() or shutil.which(apt) is None:
         raise BuildError(
             "the dev cluster builds Kubernetes from Debian's source package, but this "
             "machine is not Debian (no /etc/debian_version or apt-get); point Karvdash "

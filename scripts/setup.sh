@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up everything Karvdash needs on a Debian machine, idempotently:
+#   1. Debian packages (as root, with apt-get): Go 1.19, etcd, the Kubernetes source
+#      toolchain, and the tools the tests and benchmarks use;
+#   2. a Python virtual environment in .venv with Karvdash installed editable (+ test tools);
+#   3. the dev cluster's control plane, built once from Debian's kubernetes source into
+#      ~/.cache/karvdash (about 5-10 minutes the first time, then reused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[setup] $*" >&2; }
+
+DEBIAN_PACKAGES=(
+  golang-1.19-go etcd-server dpkg-dev golang-github-modern-go-reflect2-dev openssl
+  wrk
+)
+
+if [ -f /etc/debian_version ]; then
+  missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      say "missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+      exit 1
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  fi
+else
+  say "not a Debian machine: the dev cluster cannot be built here; use KARVDASH_TEST_KUBECONFIG / karvdash dev --kubeconfig"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating the Python environment in .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.karvdash-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  say "installing Karvdash and its test tools into .venv (pip)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  touch "$stamp"
+fi
+
+if [ -f /etc/debian_version ]; then
+  .venv/bin/python -m karvdash.devcluster.build >/dev/null
+fi
+say "ready"

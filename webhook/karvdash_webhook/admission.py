@@ -1,0 +1,98 @@
+"""The decisions behind ``/mutate`` and ``/validate``, without HTTP.
+
+:class:`Webhook` takes a parsed AdmissionRequest and returns the AdmissionReview to
+send back, with the result label used by the metrics. Requests it does not handle
+(other kinds, operations, subresources, namespaces of no user) are allowed unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Denied, MalformedReview
+from .mutate import pod_patch
+from .namespaces import NamespaceDirectory
+from .policy import Policy
+from .review import AdmissionRequest, AdmissionReview, build_response
+from .validate import pod_spec_denials, pod_template
+
+EPHEMERAL = "ephemeralcontainers"
+
+
+class Webhook:
+    """The admission logic: a :class:`Policy` and a :class:`NamespaceDirectory`."""
+
+    def __init__(self, policy: Policy, directory: NamespaceDirectory) -> None:
+        self.policy = policy
+        self.directory = directory
+
+    async def _slug(self, request: AdmissionRequest) -> str | None:
+        namespace = request.get("namespace")
+        if not namespace:
+            return None
+        return await self.directory.slug_for(namespace)
+
+    async def mutate(self, request: AdmissionRequest) -> tuple[AdmissionReview, str]:
+        """Add the storage domains to a Pod being created in a user namespace."""
+        uid = request["uid"]
+        pod = request.get("object")
+        gvk = request["kind"]
+        if (
+            pod is None
+            or request["operation"] != "CREATE"
+            or gvk["kind"] != "Pod"
+            or gvk["group"] != ""
+            or request.get("subResource")
+        ):
+            return build_response(uid, True), "allowed"
+        slug = await self._slug(request)
+        if slug is None:
+            return build_response(uid, True), "allowed"
+        patch = pod_patch(pod, slug, self.policy)
+        return build_response(uid, True, patch), ("patched" if patch else "allowed")
+
+    async def validate(self, request: AdmissionRequest) -> tuple[AdmissionReview, str]:
+        """Refuse pods and pod templates that reach outside the user's share of the node."""
+        uid = request["uid"]
+        try:
+            await self.check(request)
+        except Denied as denied:
+            return build_response(uid, False, message=denied.message), "denied"
+        return build_response(uid, True), "allowed"
+
+    async def check(self, request: AdmissionRequest) -> None:
+        """Raise :class:`Denied` with every reason when the object must be refused."""
+        obj = request.get("object")
+        if obj is None or request["operation"] not in ("CREATE", "UPDATE"):
+            return
+        gvk = request["kind"]
+        subresource = request.get("subResource")
+        if subresource and subresource != EPHEMERAL:
+            return  # status, scale, binding...: no pod spec is being set
+        template = pod_template(gvk["group"], gvk["kind"], obj)
+        if template is None:
+            return
+        if request["operation"] == "UPDATE" and _unchanged(gvk, template, request.get("oldObject")):
+            return  # metadata-only updates of existing objects stay possible
+        slug = await self._slug(request)
+        if slug is None:
+            return
+        denials = pod_spec_denials(template[0], template[1], slug, self.policy)
+        if denials:
+            raise Denied(denials)
+
+
+def _unchanged(gvk: Any, template: tuple[Any, Any], old: dict[str, Any] | None) -> bool:
+    """True when an UPDATE leaves the pod spec and pod annotations as they were."""
+    if old is None:
+        return False
+    try:
+        before = pod_template(gvk["group"], gvk["kind"], old)
+    except MalformedReview:
+        return False
+    if before is None:
+        return False
+    return bool(
+        before[1] == template[1]
+        and before[0].get("annotations") == template[0].get("annotations")
+    )

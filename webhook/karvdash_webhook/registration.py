@@ -1,0 +1,138 @@
+"""The MutatingWebhookConfiguration and ValidatingWebhookConfiguration, as plain dicts.
+
+Pure builders; :mod:`.kube` sends them to the API server. The same objects live as
+YAML in ``deploy/webhook/``.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from karvdash.settings import USER_LABEL
+
+CONFIGURATION_NAME = "karvdash"
+MUTATING_WEBHOOK = "mutate.karvdash.io"
+VALIDATING_WEBHOOK = "validate.karvdash.io"
+TIMEOUT_SECONDS = 5
+
+NAMESPACE_SELECTOR = {"matchExpressions": [{"key": USER_LABEL, "operator": "Exists"}]}
+
+MUTATING_RULES = [
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["pods"],
+        "scope": "Namespaced",
+    }
+]
+
+_WRITE = ["CREATE", "UPDATE"]
+VALIDATING_RULES = [
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": _WRITE,
+        "resources": ["pods", "pods/ephemeralcontainers", "replicationcontrollers"],
+        "scope": "Namespaced",
+    },
+    {
+        "apiGroups": ["apps"],
+        "apiVersions": ["v1"],
+        "operations": _WRITE,
+        "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
+        "scope": "Namespaced",
+    },
+    {
+        # CronJob is batch/v1beta1 before Kubernetes 1.21: match both versions.
+        "apiGroups": ["batch"],
+        "apiVersions": ["v1", "v1beta1"],
+        "operations": _WRITE,
+        "resources": ["jobs", "cronjobs"],
+        "scope": "Namespaced",
+    },
+]
+
+
+def client_config(
+    ca_bundle: bytes | str,
+    path: str,
+    *,
+    url: str | None = None,
+    service_name: str = "karvdash-webhook",
+    service_namespace: str = "karvdash",
+    service_port: int = 443,
+) -> dict[str, Any]:
+    """How the API server reaches ``path``: a URL, or a Service reference."""
+    pem = ca_bundle.encode() if isinstance(ca_bundle, str) else ca_bundle
+    config: dict[str, Any] = {"caBundle": base64.b64encode(pem).decode("ascii")}
+    if url is not None:
+        config["url"] = url.rstrip("/") + path
+    else:
+        config["service"] = {
+            "name": service_name,
+            "namespace": service_namespace,
+            "path": path,
+            "port": service_port,
+        }
+    return config
+
+
+def _webhook(name: str, rules: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "clientConfig": config,
+        "rules": rules,
+        "namespaceSelector": NAMESPACE_SELECTOR,
+        "failurePolicy": "Fail",
+        "matchPolicy": "Equivalent",
+        "sideEffects": "None",
+        "timeoutSeconds": TIMEOUT_SECONDS,
+        "admissionReviewVersions": ["v1"],
+    }
+
+
+def webhook_configurations(
+    ca_bundle: bytes | str,
+    *,
+    url: str | None = None,
+    service_name: str = "karvdash-webhook",
+    service_namespace: str = "karvdash",
+    service_port: int = 443,
+    name: str = CONFIGURATION_NAME,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(MutatingWebhookConfiguration, ValidatingWebhookConfiguration)`` named ``name``.
+
+    ``ca_bundle`` is the PEM of the CA that signed the webhook's serving certificate.
+    With ``url`` (e.g. ``https://127.0.0.1:8443``) the API server calls that address;
+    otherwise the Service ``service_namespace/service_name`` on ``service_port``.
+    """
+    where = {
+        "url": url,
+        "service_name": service_name,
+        "service_namespace": service_namespace,
+        "service_port": service_port,
+    }
+    labels = {"app.kubernetes.io/name": "karvdash-webhook", "app.kubernetes.io/part-of": "karvdash"}
+    mutating_hook = _webhook(
+        MUTATING_WEBHOOK, MUTATING_RULES, client_config(ca_bundle, "/mutate", **where)
+    )
+    mutating_hook["reinvocationPolicy"] = "IfNeeded"
+    mutating = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": name, "labels": labels},
+        "webhooks": [mutating_hook],
+    }
+    validating = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name, "labels": labels},
+        "webhooks": [
+            _webhook(
+                VALIDATING_WEBHOOK, VALIDATING_RULES, client_config(ca_bundle, "/validate", **where)
+            )
+        ],
+    }
+    return mutating, validating

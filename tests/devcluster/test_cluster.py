@@ -319,3 +319,62 @@ def test_namespace_deletion_completes(core: client.CoreV1Api) -> None:
     wait_for(running_pod(core, "p", name), what="the pod Running")
     core.delete_namespace(name)
     wait_for(gone(lambda: core.read_namespace(name)), 60, "the namespace to be deleted")
+
+
+def test_real_jupyter_server_pod_serves_its_mounted_folders(
+    core: client.CoreV1Api, namespace: str, tmp_path: Path
+) -> None:
+    """A pod running the real jupyter-server answers on its own address, shows a hostPath
+    mount as a folder in its contents API, and stops when the pod is deleted."""
+    data = tmp_path / "alice"
+    data.mkdir()
+    (data / "results.csv").write_text("a,b\n1,2\n")
+    token = "t0ken-for-test"
+    core.create_namespaced_pod(
+        namespace,
+        {
+            "metadata": {"name": "jupyter-real", "labels": {"component": "singleuser-server"}},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "containers": [
+                    {
+                        "name": "notebook",
+                        "image": "quay.io/jupyter/base-notebook",
+                        "args": [
+                            "jupyter-server",
+                            "--port=8888",
+                            f"--IdentityProvider.token={token}",
+                        ],
+                        "volumeMounts": [{"name": "local", "mountPath": "/local"}],
+                    }
+                ],
+                "volumes": [
+                    {"name": "local", "hostPath": {"path": str(data), "type": "DirectoryOrCreate"}}
+                ],
+            },
+        },
+    )
+    pod = wait_for(running_pod(core, "jupyter-real", namespace), what="the pod Running")
+    base = f"http://{pod.status.pod_ip}:8888"
+
+    def contents() -> dict[str, Any] | None:
+        req = urllib.request.Request(
+            f"{base}/api/contents/local", headers={"Authorization": f"token {token}"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=2) as resp:  # noqa: S310
+                return dict(json.loads(resp.read()))
+        except OSError:
+            return None
+
+    listing = wait_for(contents, 60, "jupyter-server to answer")
+    assert [item["name"] for item in listing["content"]] == ["results.csv"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/api/contents/local", timeout=2)  # noqa: S310
+    assert refused.value.code == 403
+    refused.value.close()
+
+    core.delete_namespaced_pod("jupyter-real", namespace)
+    wait_for(gone(lambda: core.read_namespaced_pod("jupyter-real", namespace)), 40, "the pod to go")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{base}/api/status", timeout=1)  # noqa: S310

@@ -93,6 +93,5 @@ def _unchanged(gvk: Any, template: tuple[Any, Any], old: dict[str, Any] | None) 
     if before is None:
         return False
     return bool(
-        before[1] == template[1]
-        and before[0].get("annotations") == template[0].get("annotations")
+        before[1] == template[1] and before[0].get("annotations") == template[0].get("annotations")
     )

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 
 from .admission import Webhook
 from .errors import MalformedReview
@@ -60,8 +61,9 @@ class BaseHandler(web.RequestHandler):
 class NotFoundHandler(BaseHandler):
     def prepare(self) -> None:
         self.send_json_error(
-            404, f"no such endpoint {self.request.path}; try /mutate, /validate, /healthz, "
-            "/readyz or /metrics"
+            404,
+            f"no such endpoint {self.request.path}; try /mutate, /validate, /healthz, "
+            "/readyz or /metrics",
         )
 
 
@@ -86,7 +88,7 @@ class ReviewHandler(BaseHandler):
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             self._too_large = True
             connection = self.request.connection
-            if connection is not None:
+            if isinstance(connection, HTTP1Connection):
                 # Read (and drop) the body rather than letting Tornado cut the connection,
                 # so the client sees the 413; absurd sizes are answered at once and closed.
                 connection.set_max_body_size(int(declared))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -117,12 +118,13 @@ async def unregister(api: Any, name: str) -> None:
     from kubernetes_asyncio.client.exceptions import ApiException
 
     admission = client.AdmissionregistrationV1Api(api)
-    for delete in (
+    deletes: list[Callable[[str], Awaitable[Any]]] = [
         admission.delete_mutating_webhook_configuration,
         admission.delete_validating_webhook_configuration,
-    ):
+    ]
+    for delete in deletes:
         try:
-            await with_retries(lambda d=delete: d(name), f"deleting webhook configuration {name}")
+            await with_retries(partial(delete, name), f"deleting webhook configuration {name}")
         except ApiException as exc:
             if exc.status != 404:
                 raise

@@ -7,6 +7,7 @@ YAML in ``deploy/webhook/``.
 from __future__ import annotations
 
 import base64
+from functools import partial
 from typing import Any
 
 from karvdash.settings import USER_LABEL
@@ -108,16 +109,16 @@ def webhook_configurations(
     With ``url`` (e.g. ``https://127.0.0.1:8443``) the API server calls that address;
     otherwise the Service ``service_namespace/service_name`` on ``service_port``.
     """
-    where = {
-        "url": url,
-        "service_name": service_name,
-        "service_namespace": service_namespace,
-        "service_port": service_port,
-    }
-    labels = {"app.kubernetes.io/name": "karvdash-webhook", "app.kubernetes.io/part-of": "karvdash"}
-    mutating_hook = _webhook(
-        MUTATING_WEBHOOK, MUTATING_RULES, client_config(ca_bundle, "/mutate", **where)
+    config = partial(
+        client_config,
+        ca_bundle,
+        url=url,
+        service_name=service_name,
+        service_namespace=service_namespace,
+        service_port=service_port,
     )
+    labels = {"app.kubernetes.io/name": "karvdash-webhook", "app.kubernetes.io/part-of": "karvdash"}
+    mutating_hook = _webhook(MUTATING_WEBHOOK, MUTATING_RULES, config("/mutate"))
     mutating_hook["reinvocationPolicy"] = "IfNeeded"
     mutating = {
         "apiVersion": "admissionregistration.k8s.io/v1",
@@ -129,10 +130,6 @@ def webhook_configurations(
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": name, "labels": labels},
-        "webhooks": [
-            _webhook(
-                VALIDATING_WEBHOOK, VALIDATING_RULES, client_config(ca_bundle, "/validate", **where)
-            )
-        ],
+        "webhooks": [_webhook(VALIDATING_WEBHOOK, VALIDATING_RULES, config("/validate"))],
     }
     return mutating, validating

@@ -102,7 +102,7 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
     if not isinstance(doc, dict):
         raise MalformedReview("the body must be a JSON object (an AdmissionReview)")
     if doc.get("kind") != KIND:
-        raise MalformedReview(f'the body is not an AdmissionReview (kind is {doc.get("kind")!r})')
+        raise MalformedReview(f"the body is not an AdmissionReview (kind is {doc.get('kind')!r})")
     if doc.get("apiVersion") != API_VERSION:
         raise MalformedReview(
             f"only {API_VERSION} AdmissionReviews are understood, not {doc.get('apiVersion')!r}"
@@ -147,9 +147,13 @@ def build_response(
         response["patchType"] = "JSONPatch"
         response["patch"] = encode_patch(patch)
     if message is not None:
-        response["status"] = {"code": 200, "message": message} if allowed else {
-            "code": 403,
-            "reason": "Forbidden",
-            "message": message,
-        }
+        response["status"] = (
+            {"code": 200, "message": message}
+            if allowed
+            else {
+                "code": 403,
+                "reason": "Forbidden",
+                "message": message,
+            }
+        )
     return {"apiVersion": API_VERSION, "kind": KIND, "response": response}

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import socket
 import ssl
+
 from tornado import netutil, web
 from tornado.httpserver import HTTPServer
 
@@ -92,4 +93,3 @@ class WebhookServer:
                 log.warning("connections still open after %.1f s; closing anyway", grace)
             self._http = None
         await self.webhook.directory.stop()
-

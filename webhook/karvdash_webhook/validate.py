@@ -20,7 +20,14 @@ import json
 from typing import Any
 
 from .errors import MalformedReview
-from .policy import Policy, capability_name, describe_paths, is_within, normalize_path
+from .policy import (
+    SAFE_SYSCTLS,
+    Policy,
+    capability_name,
+    describe_paths,
+    is_within,
+    normalize_path,
+)
 
 APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
 SELINUX_TYPES = frozenset(
@@ -221,7 +228,8 @@ def _pod_denials(metadata: dict[str, Any], spec: dict[str, Any], policy: Policy)
     annotations = _obj(metadata, "annotations", "pod metadata")
     for key, value in annotations.items():
         if key.startswith(APPARMOR_PREFIX) and not (
-            value == "runtime/default" or (isinstance(value, str) and value.startswith("localhost/"))
+            value == "runtime/default"
+            or (isinstance(value, str) and value.startswith("localhost/"))
         ):
             denials.append(
                 f"Container {_q(key[len(APPARMOR_PREFIX) :])} asks for the AppArmor profile "

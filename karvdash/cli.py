@@ -27,19 +27,20 @@ def _say(message: str) -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    cluster: Cluster
-    if args.kubeconfig:
-        cluster = ExternalCluster(Path(args.kubeconfig).expanduser())
-    else:
-        cluster = DevCluster(Path(args.state_dir).expanduser() if args.state_dir else None)
     stop = {"now": False}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop["now"] = True
 
     signal.signal(signal.SIGTERM, on_signal)
-    stack = DevStack(cluster, webhook=not args.no_webhook, progress=_say)
+    stack: DevStack | None = None
     try:
+        cluster: Cluster
+        if args.kubeconfig:
+            cluster = ExternalCluster(Path(args.kubeconfig).expanduser())
+        else:
+            cluster = DevCluster(Path(args.state_dir).expanduser() if args.state_dir else None)
+        stack = DevStack(cluster, webhook=not args.no_webhook, progress=_say)
         stack.start()
         for line in stack.summary():
             print(line, flush=True)
@@ -52,13 +53,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    except (BuildError, ControlPlaneError, StackError, FileNotFoundError) as exc:
+    except (BuildError, ControlPlaneError, StackError, OSError) as exc:
         _say(f"error: {exc}")
         return 1
     finally:
-        _say("stopping ...")
-        stack.stop()
-        _say("stopped")
+        if stack is not None:
+            _say("stopping ...")
+            stack.stop()
+            _say("stopped")
     return 0
 
 

@@ -56,9 +56,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
         target: DevCluster | ExternalCluster = ExternalCluster(Path(explicit))
     else:
         target = DevCluster(state, pod_cidr="127.0.32.0/20", node_name="karvdash-test")
-    stack = DevStack(
-        target, webhook=False, state_dir=state, progress=lambda m: print(f"[dev stack] {m}")
-    )
+    stack = DevStack(target, state_dir=state, progress=lambda m: print(f"[dev stack] {m}"))
     stack.start()
     try:
         yield stack

@@ -50,9 +50,16 @@ class ExternalCluster:
         self.kubeconfig = kubeconfig
 
     def start(self) -> Path:
-        api = config.new_client_from_config(str(self.kubeconfig))
+        try:
+            api = config.new_client_from_config(str(self.kubeconfig))
+        except Exception as exc:  # the client raises several kinds for a bad file
+            raise ControlPlaneError(f"{self.kubeconfig} is not a usable kubeconfig: {exc}") from exc
         try:
             client.VersionApi(api).get_code()
+        except Exception as exc:
+            raise ControlPlaneError(
+                f"cannot reach the cluster of {self.kubeconfig}: {exc}"
+            ) from exc
         finally:
             api.close()
         return self.kubeconfig

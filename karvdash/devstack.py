@@ -95,8 +95,20 @@ class DevStack:
         if self.webhook:
             self._start_webhook()
 
+    def stop_webhook(self) -> None:
+        """Stop the webhook (its registration stays, as when its pods are down)."""
+        for child in list(self.supervisor.children):
+            if child.name == "webhook":
+                child.stop()
+                self.supervisor.children.remove(child)
+
+    def restart_webhook(self) -> None:
+        self.stop_webhook()
+        self._start_webhook()
+
     def _start_webhook(self) -> None:
-        self.webhook_port = free_port(self.webhook_address)
+        if self.webhook_port is None:
+            self.webhook_port = free_port(self.webhook_address)
         cert_dir = self.state_dir / "webhook-pki"
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
         env.update(self.env)

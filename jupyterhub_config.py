@@ -6,7 +6,6 @@ later release; until then this file only shows where Karvdash's own settings go.
 ``KARVDASH_*`` environment variable, which wins over this file.
 """
 
-# ruff: noqa: F821  (``c`` is provided by JupyterHub when it loads this file)
 
 # c.Karvdash.namespace_prefix = "karvdash-"
 # c.Karvdash.ingress_domain = "karvdash.example.org"

@@ -123,6 +123,14 @@ class Karvdash(Configurable):
         may mount as hostPath, beyond the user's own storage domains. Empty by default.""",
     ).tag(config=True)
 
+    allow_host_subpaths = Bool(
+        False,
+        help="""Let pods in user namespaces mount folders *below* their storage folders as
+        hostPath volumes. Off by default: a user can create a symbolic link inside their own
+        folder (say ``x -> /``) and the node would follow it when mounting
+        ``<folder>/x``. Mount a subfolder safely with ``subPath`` on the domain's volume.""",
+    ).tag(config=True)
+
     allowed_capabilities = List(
         Unicode(),
         help="""Linux capabilities users may add to containers beyond those the Kubernetes
@@ -202,6 +210,10 @@ class Karvdash(Configurable):
             if len(values) != len(set(values)):
                 raise TraitError(f"storage_domains: duplicate {attr} in {values}")
         return [dict(d) for d in proposal["value"]]
+
+    @validate("allowed_host_paths")
+    def _check_allowed_host_paths(self, proposal: Any) -> list[str]:
+        return [_clean_abs_path(p, "allowed_host_paths entry") for p in proposal["value"]]
 
     @property
     def domains(self) -> list[StorageDomain]:

@@ -82,7 +82,9 @@ def test_dev_runs_keeps_state_and_stops_everything(tmp_path: Path) -> None:
         assert kubeconfig.parent == state
         assert "admission webhook: https://127.0.0.1:" in output
         children = _children(proc.pid)
-        assert len(children) >= 6, "etcd, apiserver, controller-manager, scheduler, kubelet, webhook"
+        assert len(children) >= 6, (
+            "etcd, apiserver, controller-manager, scheduler, kubelet, webhook"
+        )
         api = config.new_client_from_config(str(kubeconfig))
         v1 = client.CoreV1Api(api)
         v1.create_namespace({"metadata": {"name": "keep-me"}})

@@ -27,7 +27,9 @@ def test_simple_names_are_kept() -> None:
     assert namespace_for("bob-2", prefix="kd-") == "kd-bob-2"
 
 
-@pytest.mark.parametrize(("a", "b"), [("a.b", "a-b"), ("Alice", "alice"), ("a_b", "a-b"), ("x--y", "x-y")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("a.b", "a-b"), ("Alice", "alice"), ("a_b", "a-b"), ("x--y", "x-y")]
+)
 def test_look_alike_names_do_not_collide(a: str, b: str) -> None:
     assert user_slug(a) != user_slug(b)
     assert namespace_for(a) != namespace_for(b)
@@ -70,14 +72,21 @@ def test_distinct_users_get_distinct_valid_namespaces(a: str, b: str) -> None:
 
 def test_namespace_maps_back_to_its_user() -> None:
     for user in ["alice", "Alice.Smith@example.org"]:
-        ns = {"metadata": {"labels": namespace_labels(user), "annotations": namespace_annotations(user)}}
+        ns = {
+            "metadata": {
+                "labels": namespace_labels(user),
+                "annotations": namespace_annotations(user),
+            }
+        }
         assert user_from_namespace(ns) == user
         assert slug_from_namespace(ns) == user_slug(user)
 
 
 def test_a_namespace_without_the_label_is_nobodys() -> None:
     assert user_from_namespace({"metadata": {"name": "kube-system"}}) is None
-    assert slug_from_namespace({"metadata": {"labels": {"karvdash.io/user": "Not A Label"}}}) is None
+    assert (
+        slug_from_namespace({"metadata": {"labels": {"karvdash.io/user": "Not A Label"}}}) is None
+    )
 
 
 def test_an_annotation_cannot_claim_another_user() -> None:

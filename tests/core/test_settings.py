@@ -24,7 +24,8 @@ def test_every_setting_is_documented() -> None:
         "template_dirs",
     } <= set(traits)
     for name, trait in traits.items():
-        assert trait.help and len(trait.help) > 20, f"{name} lacks help"
+        assert trait.help, f"{name} lacks help"
+        assert len(trait.help) > 20, f"{name} has too short a help"
 
 
 def test_defaults_give_three_storage_domains() -> None:
@@ -37,7 +38,9 @@ def test_defaults_give_three_storage_domains() -> None:
 
 def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
     cfg = tmp_path / "karvdash_config.py"
-    cfg.write_text("c.Karvdash.ingress_domain = 'file.example'\nc.Karvdash.registry_url = 'http://r:5000'\n")
+    cfg.write_text(
+        "c.Karvdash.ingress_domain = 'file.example'\nc.Karvdash.registry_url = 'http://r:5000'\n"
+    )
     s = load_settings(config_file=cfg, env={"KARVDASH_INGRESS_DOMAIN": "env.example"})
     assert s.ingress_domain == "env.example"
     assert s.registry_url == "http://r:5000"
@@ -57,7 +60,9 @@ def test_host_application_config_is_read() -> None:
 
 
 def test_command_line_overrides_environment() -> None:
-    s = load_settings(env={"KARVDASH_INGRESS_CLASS": "traefik"}, overrides={"ingress_class": "nginx"})
+    s = load_settings(
+        env={"KARVDASH_INGRESS_CLASS": "traefik"}, overrides={"ingress_class": "nginx"}
+    )
     assert s.ingress_class == "nginx"
 
 
@@ -75,16 +80,23 @@ def test_lists_from_environment() -> None:
     assert s.allow_privileged is True
 
 
+def one_domain(**fields: object) -> dict[str, str]:
+    domain = {"name": "x", "mount_path": "/x", "host_path": "/h", **fields}
+    return {"KARVDASH_STORAGE_DOMAINS": json.dumps([domain])}
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"KARVDASH_STORAGE_DOMAINS": "[not json"}, "not valid JSON"),
-        ({"KARVDASH_STORAGE_DOMAINS": '[{"name": "x", "mount_path": "rel", "host_path": "/h"}]'}, "absolute"),
-        ({"KARVDASH_STORAGE_DOMAINS": '[{"name": "x", "mount_path": "/x", "host_path": "/h/../etc"}]'}, "'..'"),
-        ({"KARVDASH_STORAGE_DOMAINS": '[{"name": "x", "mount_path": "/", "host_path": "/h"}]'}, "'/'"),
-        ({"KARVDASH_STORAGE_DOMAINS": '[{"name": "Bad Name", "mount_path": "/x", "host_path": "/h"}]'}, "DNS label"),
-        ({"KARVDASH_STORAGE_DOMAINS": '[{"name": "x", "mount_path": "/x", "host_path": "/h", "extra": 1}]'}, "unknown"),
+        (one_domain(mount_path="rel"), "absolute"),
+        (one_domain(host_path="/h/../etc"), "'..'"),
+        (one_domain(mount_path="/"), "'/'"),
+        (one_domain(name="Bad Name"), "DNS label"),
+        (one_domain(extra=1), "unknown"),
+        (one_domain(per_user="yes"), "booleans"),
         ({"KARVDASH_NAMESPACE_PREFIX": "Bad_"}, "namespace_prefix"),
+        ({"KARVDASH_ALLOWED_HOST_PATHS": "relative/dir"}, "must be an absolute path"),
         ({"KARVDASH_ALLOW_PRIVILEGED": "maybe"}, "true or false"),
     ],
 )

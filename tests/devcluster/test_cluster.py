@@ -358,7 +358,7 @@ def test_real_jupyter_server_pod_serves_its_mounted_folders(
     base = f"http://{pod.status.pod_ip}:8888"
 
     def contents() -> dict[str, Any] | None:
-        req = urllib.request.Request(
+        req = urllib.request.Request(  # noqa: S310 - http URL of the pod
             f"{base}/api/contents/local", headers={"Authorization": f"token {token}"}
         )
         try:

@@ -197,18 +197,23 @@ def test_webhook_down_refuses_pods_in_user_namespaces_only(
     assert {m.mount_path for m in created.spec.containers[0].volume_mounts} >= MOUNTS
 
 
-def test_a_subfolder_of_the_users_own_domain_is_allowed(
+def test_a_subfolder_is_mounted_with_subpath_not_hostpath(
     core: client.CoreV1Api, user_namespace: str, slug: str, cluster: DevStack
 ) -> None:
-    own = f"{cluster.state_dir / 'data'}/local/{slug}/project"
+    """A hostPath below the user's folder could follow a planted symlink: refused. The
+    safe way, subPath on the injected storage volume, is admitted."""
+    below = f"{cluster.state_dir / 'data'}/local/{slug}/project"
+    message = refusal(
+        lambda: core.create_namespaced_pod(
+            user_namespace, pod("below", volumes=[{"name": "p", "hostPath": {"path": below}}])
+        )
+    )
+    assert "subPath" in message
+    mount = {"name": "karvdash-local", "mountPath": "/project", "subPath": "project"}
     created = core.create_namespaced_pod(
         user_namespace,
-        pod(
-            "own",
-            containers=[
-                {"name": "app", "image": "x", "volumeMounts": [{"name": "proj", "mountPath": "/project"}]}
-            ],
-            volumes=[{"name": "proj", "hostPath": {"path": own, "type": "DirectoryOrCreate"}}],
-        ),
+        pod("own", containers=[{"name": "app", "image": "x", "volumeMounts": [mount]}]),
     )
-    assert own in {v.host_path.path for v in created.spec.volumes if v.host_path}
+    mounts = {m.mount_path: m for m in created.spec.containers[0].volume_mounts}
+    assert mounts["/project"].sub_path == "project"
+    assert set(mounts) >= MOUNTS

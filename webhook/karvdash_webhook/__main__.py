@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.config import ConfigException
 from traitlets import TraitError
 
@@ -130,6 +131,7 @@ class Plan:
 
 def plan(options: argparse.Namespace) -> Plan:
     """Load the settings and the certificate files (blocking I/O, before the loop)."""
+    static_mapping(options.namespace)  # fail early on a bad --namespace
     overrides: dict[str, Any] = {}
     for option, setting in (
         ("address", "webhook_address"),
@@ -153,7 +155,6 @@ def plan(options: argparse.Namespace) -> Plan:
         raise UsageError("no certificate: give --cert-file and --key-file, or --self-signed DIR")
     if options.register and ca_pem is None:
         raise UsageError("--register needs the CA: give --self-signed DIR or --ca-file")
-    static_mapping(options.namespace)  # fail early on a bad --namespace
     return Plan(settings, cert, key, ca_pem)
 
 
@@ -176,6 +177,7 @@ async def serve(options: argparse.Namespace, stop: asyncio.Event) -> None:
         address=settings.webhook_address,
         port=settings.webhook_port,
     )
+    server.registered = not options.register
     try:
         port = await server.start()
         if options.register:
@@ -189,6 +191,7 @@ async def serve(options: argparse.Namespace, stop: asyncio.Event) -> None:
                 name=options.configuration_name,
             )
             await register(api, mutating, validating)
+            server.registered = True
         await stop.wait()
         log.info("stopping")
     finally:
@@ -214,12 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The client logs whole response bodies at DEBUG: too much, even when debugging.
+    logging.getLogger("kubernetes_asyncio").setLevel(logging.INFO)
     try:
         asyncio.run(_main(options))
     except UsageError as exc:
         print(f"karvdash-webhook: {exc}", file=sys.stderr)
         return 2
-    except (OSError, ValueError, TraitError, ConfigException) as exc:
+    except (OSError, ValueError, TraitError, ConfigException, ApiException) as exc:
         log.error("cannot run the webhook: %s", exc)
         return 1
     return 0

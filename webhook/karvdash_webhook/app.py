@@ -20,13 +20,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tornado import web
+from tornado import httputil, web
 from tornado.http1connection import HTTP1Connection
+from tornado.httputil import HTTPServerRequest
 
 from .admission import Webhook
 from .errors import MalformedReview
 from .metrics import Metrics
-from .review import AdmissionRequest, AdmissionReview, parse_review
+from .review import AdmissionRequest, AdmissionReview, compact_json, parse_review
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("karvdash_webhook.access")
@@ -38,6 +39,8 @@ DRAIN_LIMIT = 32 * 1024 * 1024
 """Bodies up to this size are read and answered 413; larger ones get 413 and a close."""
 
 JSON = "application/json"
+TOO_LARGE = "karvdash_body_too_large"
+TOO_LARGE_MESSAGE = f"the review is larger than {MAX_BODY_BYTES} bytes"
 
 
 def error_body(message: str) -> bytes:
@@ -67,59 +70,31 @@ class NotFoundHandler(BaseHandler):
         )
 
 
-@web.stream_request_body
 class ReviewHandler(BaseHandler):
-    """POST an AdmissionReview, get one back."""
+    """POST an AdmissionReview, get one back.
+
+    The body arrives whole (see :class:`BodyLimit` for the size limit); the hot path is
+    one ``json.loads``, the pure logic, one ``json.dumps``.
+    """
 
     endpoint = ""
 
     def initialize(self, webhook: Webhook, metrics: Metrics) -> None:
         self.webhook = webhook
         self.metrics = metrics
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._too_large = False
 
     def review(self, request: AdmissionRequest) -> Awaitable[tuple[AdmissionReview, str]]:
         raise NotImplementedError
 
-    def prepare(self) -> None:
-        declared = self.request.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            self._too_large = True
-            connection = self.request.connection
-            if isinstance(connection, HTTP1Connection):
-                # Read (and drop) the body rather than letting Tornado cut the connection,
-                # so the client sees the 413; absurd sizes are answered at once and closed.
-                connection.set_max_body_size(int(declared))
-            if int(declared) > DRAIN_LIMIT:
-                self._reply_too_large(time.perf_counter())
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._too_large:
-            return
-        self._size += len(chunk)
-        if self._size > MAX_BODY_BYTES:
-            self._too_large = True
-            self._chunks.clear()
-        else:
-            self._chunks.append(chunk)
-
-    def _reply_too_large(self, start: float) -> None:
-        self.send_json_error(413, f"the review is larger than {MAX_BODY_BYTES} bytes")
-        self.metrics.observe(self.endpoint, "malformed", time.perf_counter() - start)
-
     async def post(self) -> None:
         start = time.perf_counter()
-        if self._too_large:
-            if not self._finished:
-                self._reply_too_large(start)
+        if getattr(self.request, TOO_LARGE, False):
+            self.send_json_error(413, TOO_LARGE_MESSAGE)
+            self.metrics.observe(self.endpoint, "malformed", time.perf_counter() - start)
             return
-        chunks = self._chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         try:
-            review, result = await self.review(parse_review(body))
-            payload = json.dumps(review, separators=(",", ":")).encode()
+            review, result = await self.review(parse_review(self.request.body))
+            payload = compact_json(review).encode()
         except MalformedReview as exc:
             self.set_status(400)
             payload, result = error_body(exc.message), "malformed"
@@ -130,6 +105,82 @@ class ReviewHandler(BaseHandler):
         self.set_header("Content-Type", JSON)
         self.finish(payload)
         self.metrics.observe(self.endpoint, result, time.perf_counter() - start)
+
+
+class BodyLimit(httputil.HTTPMessageDelegate):
+    """Wraps the delegate of a review request to bound the body it buffers.
+
+    Bodies above :data:`MAX_BODY_BYTES` are read and dropped, and the handler answers
+    413; a body declared above :data:`DRAIN_LIMIT` is answered 413 at once and the
+    connection closed. Only the public delegate interface of Tornado is used.
+    """
+
+    def __init__(
+        self,
+        inner: httputil.HTTPMessageDelegate,
+        request: HTTPServerRequest,
+        metrics: Metrics,
+        endpoint: str,
+    ) -> None:
+        self.inner = inner
+        self.request = request
+        self.metrics = metrics
+        self.endpoint = endpoint
+        self.size = 0
+        self.too_large = False
+        self.answered = False
+
+    def headers_received(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+    ) -> Awaitable[None] | None:
+        declared = headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            self.too_large = True
+            connection = self.request.connection
+            if isinstance(connection, HTTP1Connection):
+                # Read (and drop) the body rather than letting Tornado cut the connection
+                # with a bare 400, so the client gets to read our 413.
+                connection.set_max_body_size(int(declared))
+            if int(declared) > DRAIN_LIMIT:
+                self._answer_now()
+                return None
+        return self.inner.headers_received(start_line, headers)
+
+    def _answer_now(self) -> None:
+        connection = self.request.connection
+        assert connection is not None
+        body = error_body(TOO_LARGE_MESSAGE)
+        headers = httputil.HTTPHeaders(
+            {"Content-Type": JSON, "Content-Length": str(len(body)), "Connection": "close"}
+        )
+        connection.write_headers(
+            httputil.ResponseStartLine("HTTP/1.1", 413, "Payload Too Large"), headers, body
+        )
+        connection.finish()
+        self.answered = True
+        self.metrics.observe(self.endpoint, "malformed", 0.0)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        if self.too_large:
+            return None
+        self.size += len(chunk)
+        if self.size > MAX_BODY_BYTES:
+            self.too_large = True
+            return None
+        return self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        if self.answered:
+            return
+        if self.too_large:
+            setattr(self.request, TOO_LARGE, True)
+        self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        if not self.answered:
+            self.inner.on_connection_close()
 
 
 class MutateHandler(ReviewHandler):
@@ -159,7 +210,9 @@ class ReadyHandler(BaseHandler):
         if self.ready():
             self.finish("ok\n")
         else:
-            self.send_json_error(503, "the namespace directory has not synced yet")
+            self.send_json_error(
+                503, "not ready: the namespace directory has not synced or registration is pending"
+            )
 
 
 class MetricsHandler(BaseHandler):
@@ -189,15 +242,36 @@ def log_request(handler: web.RequestHandler) -> None:
     )
 
 
-def make_app(webhook: Webhook, metrics: Metrics) -> web.Application:
-    """The routes of the webhook."""
+class WebhookApplication(web.Application):
+    """A Tornado application that bounds the bodies of review requests."""
+
+    def get_handler_delegate(  # type: ignore[override]
+        self,
+        request: HTTPServerRequest,
+        target_class: type[web.RequestHandler],
+        target_kwargs: dict[str, Any] | None = None,
+        path_args: list[bytes] | None = None,
+        path_kwargs: dict[str, bytes] | None = None,
+    ) -> httputil.HTTPMessageDelegate:
+        inner = super().get_handler_delegate(
+            request, target_class, target_kwargs, path_args, path_kwargs
+        )
+        if issubclass(target_class, ReviewHandler) and target_kwargs:
+            return BodyLimit(inner, request, target_kwargs["metrics"], target_class.endpoint)
+        return inner
+
+
+def make_app(
+    webhook: Webhook, metrics: Metrics, ready: Callable[[], bool] | None = None
+) -> web.Application:
+    """The routes of the webhook; ``ready`` (default: the directory has synced) for /readyz."""
     reviews = {"webhook": webhook, "metrics": metrics}
-    return web.Application(
+    return WebhookApplication(
         [
             (r"/mutate", MutateHandler, reviews),
             (r"/validate", ValidateHandler, reviews),
             (r"/healthz", HealthHandler),
-            (r"/readyz", ReadyHandler, {"ready": lambda: webhook.directory.ready}),
+            (r"/readyz", ReadyHandler, {"ready": ready or (lambda: webhook.directory.ready)}),
             (r"/metrics", MetricsHandler, {"metrics": metrics}),
         ],
         default_handler_class=NotFoundHandler,

@@ -118,11 +118,10 @@ def pod_patch(pod: dict[str, Any], slug: str, policy: Policy) -> JSONPatch:
     taken, by_path = _existing_volumes(volumes or [])
 
     new_volumes: list[dict[str, Any]] = []
-    for domain in policy.domains:
+    for domain, path in zip(policy.domains, policy.node_paths(slug), strict=True):
         needing = [c for c in containers if domain.mount_path not in c.mounted]
         if not needing:
             continue
-        path = normalize_path(domain.host_path_for(slug))
         name = by_path.get(path)
         if name is None:
             name = _unique_name(VOLUME_PREFIX + domain.name, taken)

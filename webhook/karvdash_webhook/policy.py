@@ -7,7 +7,7 @@ path never touches traitlets. Build it with :meth:`Policy.from_settings`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from karvdash.settings import Karvdash, StorageDomain
@@ -54,6 +54,8 @@ def normalize_path(path: str) -> str:
     ``/mnt/local/alice/../bob/`` -> ``/mnt/local/bob``; ``..`` never climbs above ``/``.
     Symbolic links on the node are not (cannot be) resolved here.
     """
+    if path[:1] == "/" and path[-1:] != "/" and "//" not in path and "/." not in path:
+        return path  # already normal: the common case, kept cheap
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
@@ -87,29 +89,53 @@ class Policy:
     allow_privileged: bool = False
     allow_host_namespaces: bool = False
     allow_host_ports: bool = False
+    allow_host_subpaths: bool = False
     opt_out_annotation: str = "karvdash.io/no-storage"
+    _node_paths: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Karvdash) -> Policy:
         """Snapshot ``settings`` (normalising paths and capability names)."""
         return cls(
             domains=tuple(settings.domains),
-            allowed_host_paths=tuple(
-                normalize_path(p) for p in settings.allowed_host_paths if p.startswith("/")
-            ),
+            allowed_host_paths=tuple(normalize_path(p) for p in settings.allowed_host_paths),
             allowed_capabilities=frozenset(
                 capability_name(c) for c in settings.allowed_capabilities
             ),
             allow_privileged=settings.allow_privileged,
             allow_host_namespaces=settings.allow_host_namespaces,
             allow_host_ports=settings.allow_host_ports,
+            allow_host_subpaths=settings.allow_host_subpaths,
             opt_out_annotation=settings.storage_opt_out_annotation,
         )
 
+    def node_paths(self, slug: str) -> tuple[str, ...]:
+        """The node folder of each domain for user ``slug``, in domain order (cached)."""
+        paths = self._node_paths.get(slug)
+        if paths is None:
+            if len(self._node_paths) > 10_000:
+                self._node_paths.clear()
+            paths = tuple(normalize_path(d.host_path_for(slug)) for d in self.domains)
+            self._node_paths[slug] = paths
+        return paths
+
     def host_paths_for(self, slug: str) -> tuple[str, ...]:
-        """Node folders (normalised) a pod of user ``slug`` may mount, and below them."""
-        own = (normalize_path(d.host_path_for(slug)) for d in self.domains)
-        return tuple(dict.fromkeys([*own, *self.allowed_host_paths]))
+        """Node folders (normalised) a pod of user ``slug`` may mount."""
+        return tuple(dict.fromkeys([*self.node_paths(slug), *self.allowed_host_paths]))
+
+    def host_path_allowed(self, path: str, slug: str) -> bool:
+        """May a pod of user ``slug`` mount the (normalised) node folder ``path``?
+
+        The user's own domain folders exactly (or below them, with ``allow_host_subpaths``:
+        the node follows symbolic links the user may have planted there), and the
+        operator's ``allowed_host_paths`` and everything below them.
+        """
+        for root in self.node_paths(slug):
+            if path == root or (self.allow_host_subpaths and is_within(path, root)):
+                return True
+        return any(is_within(path, root) for root in self.allowed_host_paths)
 
     @cached_property
     def capabilities_allowed(self) -> frozenset[str]:

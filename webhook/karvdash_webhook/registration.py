@@ -7,6 +7,7 @@ YAML in ``deploy/webhook/``.
 from __future__ import annotations
 
 import base64
+import copy
 from functools import partial
 from typing import Any
 
@@ -29,19 +30,19 @@ MUTATING_RULES = [
     }
 ]
 
-_WRITE = ["CREATE", "UPDATE"]
+_WRITE = ("CREATE", "UPDATE")
 VALIDATING_RULES = [
     {
         "apiGroups": [""],
         "apiVersions": ["v1"],
-        "operations": _WRITE,
+        "operations": list(_WRITE),
         "resources": ["pods", "pods/ephemeralcontainers", "replicationcontrollers"],
         "scope": "Namespaced",
     },
     {
         "apiGroups": ["apps"],
         "apiVersions": ["v1"],
-        "operations": _WRITE,
+        "operations": list(_WRITE),
         "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
         "scope": "Namespaced",
     },
@@ -49,7 +50,7 @@ VALIDATING_RULES = [
         # CronJob is batch/v1beta1 before Kubernetes 1.21: match both versions.
         "apiGroups": ["batch"],
         "apiVersions": ["v1", "v1beta1"],
-        "operations": _WRITE,
+        "operations": list(_WRITE),
         "resources": ["jobs", "cronjobs"],
         "scope": "Namespaced",
     },
@@ -84,8 +85,8 @@ def _webhook(name: str, rules: list[dict[str, Any]], config: dict[str, Any]) -> 
     return {
         "name": name,
         "clientConfig": config,
-        "rules": rules,
-        "namespaceSelector": NAMESPACE_SELECTOR,
+        "rules": copy.deepcopy(rules),
+        "namespaceSelector": copy.deepcopy(NAMESPACE_SELECTOR),
         "failurePolicy": "Fail",
         "matchPolicy": "Equivalent",
         "sideEffects": "None",

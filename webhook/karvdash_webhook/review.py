@@ -19,6 +19,10 @@ KIND = "AdmissionReview"
 JSONPatch = list[dict[str, Any]]
 """A JSON Patch (RFC 6902): a list of operations."""
 
+compact_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+"""``json.dumps`` without spaces, with one encoder made once (``json.dumps`` with
+``separators`` builds a new encoder on every call)."""
+
 
 class GroupVersionKind(TypedDict):
     group: str
@@ -85,6 +89,16 @@ def _field(parent: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
     return value
 
 
+def _explain_request(request: dict[str, Any]) -> None:
+    """Raise :class:`MalformedReview` for the first required field that is wrong."""
+    if not _field(request, "uid", str, "request"):
+        raise MalformedReview("request.uid must not be empty")
+    gvk = _field(request, "kind", dict, "request")
+    for key in ("group", "version", "kind"):
+        _field(gvk, key, str, "request.kind")
+    _field(request, "operation", str, "request")
+
+
 def parse_review(body: bytes | str) -> AdmissionRequest:
     """The ``request`` of the AdmissionReview in ``body``.
 
@@ -108,13 +122,18 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
             f"only {API_VERSION} AdmissionReviews are understood, not {doc.get('apiVersion')!r}"
         )
     request = _field(doc, "request", dict, "AdmissionReview")
-    uid = _field(request, "uid", str, "request")
-    if not uid:
-        raise MalformedReview("request.uid must not be empty")
-    gvk = _field(request, "kind", dict, "request")
-    for key in ("group", "version", "kind"):
-        _field(gvk, key, str, "request.kind")
-    _field(request, "operation", str, "request")
+    uid = request.get("uid")
+    gvk = request.get("kind")
+    if not (
+        type(uid) is str
+        and uid
+        and type(gvk) is dict
+        and type(gvk.get("group")) is str
+        and type(gvk.get("version")) is str
+        and type(gvk.get("kind")) is str
+        and type(request.get("operation")) is str
+    ):
+        _explain_request(request)  # the fast check failed: say why
     for key in ("namespace", "subResource", "name"):
         if request.get(key) is not None:
             _field(request, key, str, "request")
@@ -126,7 +145,7 @@ def parse_review(body: bytes | str) -> AdmissionRequest:
 
 def encode_patch(patch: JSONPatch) -> str:
     """A JSON Patch as the base64 text AdmissionResponse.patch carries."""
-    raw = json.dumps(patch, separators=(",", ":")).encode()
+    raw = compact_json(patch).encode()
     return base64.b64encode(raw).decode("ascii")
 
 

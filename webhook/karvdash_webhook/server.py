@@ -60,12 +60,18 @@ class WebhookServer:
     ) -> None:
         self.webhook = webhook
         self.metrics = metrics if metrics is not None else Metrics()
-        self.app = make_app(webhook, self.metrics)
+        self.registered = True
+        """Set to False while a registration is pending: /readyz waits for it too."""
+        self.app = make_app(webhook, self.metrics, ready=self.ready)
         self.context = context
         self.address = address
         self.port = port
         self._http: HTTPServer | None = None
         self._sockets: list[socket.socket] = []
+
+    def ready(self) -> bool:
+        """Ready to serve: the namespace directory has synced and registration is done."""
+        return self.registered and self.webhook.directory.ready
 
     @property
     def url(self) -> str:

@@ -25,7 +25,6 @@ from .policy import (
     Policy,
     capability_name,
     describe_paths,
-    is_within,
     normalize_path,
 )
 
@@ -118,13 +117,18 @@ def _host_path_denials(spec: dict[str, Any], slug: str, policy: Policy) -> list[
             )
             continue
         path = normalize_path(raw)
-        if any(is_within(path, root) for root in allowed):
+        if policy.host_path_allowed(path, slug):
             continue
         shown = _q(raw) if path == raw else f"{_q(raw)} (that is, {path})"
+        below = (
+            "(or folders below them)"
+            if policy.allow_host_subpaths
+            else "(for a folder below them, mount the storage volume with subPath)"
+        )
         denials.append(
             f"Volume {name} mounts the node folder {shown}, which is outside your storage "
             f"folders; pods in user namespaces may only mount {describe_paths(allowed)} "
-            "(or folders below them) from the node."
+            f"{below} from the node."
         )
     return denials
 

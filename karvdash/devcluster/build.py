@@ -75,7 +75,7 @@ Progress = Callable[[str], None]
 
 
 def _say(message: str) -> None:
-    print(f"[karvdash dev] {message}", file=sys.stderr, flush=True)
+    print(f"[karvdash] {message}", file=sys.stderr, flush=True)
 
 
 def bin_dir() -> Path:

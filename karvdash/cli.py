@@ -26,26 +26,29 @@ def _say(message: str) -> None:
     print(f"[karvdash dev] {message}", file=sys.stderr, flush=True)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
-    stop = {"now": False}
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
+    # Explicit, so Ctrl-C, SIGTERM and SIGHUP stop the stack (and abort a first build)
+    # even when it was started with SIGINT ignored, as a background job is.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     stack: DevStack | None = None
     try:
         cluster: Cluster
         if args.kubeconfig:
             cluster = ExternalCluster(Path(args.kubeconfig).expanduser())
         else:
-            cluster = DevCluster(Path(args.state_dir).expanduser() if args.state_dir else None)
+            state = Path(args.state_dir).expanduser() if args.state_dir else None
+            cluster = DevCluster(state, progress=_say)
         stack = DevStack(cluster, webhook=not args.no_webhook, progress=_say)
         stack.start()
         for line in stack.summary():
             print(line, flush=True)
         print("Press Ctrl-C to stop.", flush=True)
-        while not stop["now"]:
+        while True:
             failed = stack.failed()
             if failed:
                 _say(f"{failed} exited; stopping (see {stack.log_dir} for its log)")
@@ -57,6 +60,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
         _say(f"error: {exc}")
         return 1
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         if stack is not None:
             _say("stopping ...")
             stack.stop()

@@ -16,6 +16,10 @@ DEBIAN_PACKAGES=(
 )
 
 if [ -f /etc/debian_version ]; then
+  # kubectl for the user (the dev stack itself does not need it): Debian's, if none yet.
+  if ! command -v kubectl >/dev/null; then
+    DEBIAN_PACKAGES+=(kubernetes-client)
+  fi
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do
     if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

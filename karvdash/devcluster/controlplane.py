@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from . import pki
+from .. import pki
 from .build import ControlPlaneBinaries
 from .processes import Supervisor, free_port, port_is_free
 
@@ -120,12 +120,8 @@ class ControlPlane:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.pki_dir.mkdir(exist_ok=True)
         os.chmod(self.state_dir, 0o700)
-        ca_crt, ca_key = pki.make_ca(self.pki_dir)
-        pki.make_serving_cert(
+        files = pki.ensure_certificates(
             self.pki_dir,
-            "apiserver",
-            ca_crt,
-            ca_key,
             [
                 "127.0.0.1",
                 "localhost",
@@ -135,8 +131,10 @@ class ControlPlane:
                 "kubernetes.default.svc",
                 "kubernetes.default.svc.cluster.local",
             ],
+            "karvdash-dev-ca",
+            stem="apiserver",
         )
-        pki.make_keypair(self.pki_dir, "sa")
+        pki.ensure_rsa_keypair(self.pki_dir, "sa")
         tokens = self.state_dir / "tokens.csv"
         if not tokens.exists():
             token = secrets.token_urlsafe(32)
@@ -144,7 +142,7 @@ class ControlPlane:
             os.chmod(tokens, 0o600)
         token = tokens.read_text().split(",", 1)[0]
         self.ports = Ports.load_or_choose(self.state_dir / "cluster.json")
-        write_kubeconfig(self.kubeconfig, self.server, ca_crt, token)
+        write_kubeconfig(self.kubeconfig, self.server, files.ca_file, token)
         return token
 
     def start(self, timeout: float = 60.0) -> None:

@@ -98,19 +98,7 @@ class DevCluster:
         self.control_plane = ControlPlane(self.state_dir, binaries)
         try:
             self.control_plane.start()
-            self.supervisor.start(
-                "kubelet",
-                [
-                    sys.executable,
-                    "-m",
-                    "karvdash.devcluster.kubelet",
-                    f"--kubeconfig={self.kubeconfig}",
-                    f"--state-dir={self.state_dir / 'kubelet'}",
-                    f"--node-name={self.node_name}",
-                    f"--pod-cidr={self.pod_cidr}",
-                ],
-                env={**_clean_env(), "PYTHONUNBUFFERED": "1"},
-            )
+            self._start_kubelet()
             self._wait_ready(timeout)
         except BaseException:
             self.stop()
@@ -120,6 +108,26 @@ class DevCluster:
             f"(Kubernetes v1.20.2; kubeconfig {self.kubeconfig})"
         )
         return self.kubeconfig
+
+    def _start_kubelet(self) -> None:
+        self.supervisor.start(
+            "kubelet",
+            [
+                sys.executable,
+                "-m",
+                "karvdash.devcluster.kubelet",
+                f"--kubeconfig={self.kubeconfig}",
+                f"--state-dir={self.state_dir / 'kubelet'}",
+                f"--node-name={self.node_name}",
+                f"--pod-cidr={self.pod_cidr}",
+            ],
+            env={**_clean_env(), "PYTHONUNBUFFERED": "1"},
+        )
+
+    def restart_kubelet(self) -> None:
+        """Stop the local kubelet (its processes end, as on a node reboot) and start it."""
+        self.supervisor.stop_all()
+        self._start_kubelet()
 
     def _wait_ready(self, timeout: float) -> None:
         api = config.new_client_from_config(str(self.kubeconfig))

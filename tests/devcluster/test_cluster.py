@@ -18,6 +18,7 @@ from kubernetes import client
 from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import watch as awatch
 
+from karvdash.devcluster.cluster import DevCluster
 from karvdash.devstack import DevStack
 
 from ..helpers import wait_for, wait_until_pods_admitted
@@ -378,3 +379,64 @@ def test_real_jupyter_server_pod_serves_its_mounted_folders(
     wait_for(gone(lambda: core.read_namespaced_pod("jupyter-real", namespace)), 40, "the pod to go")
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{base}/api/status", timeout=1)  # noqa: S310
+
+
+def test_kubelet_restart_takes_its_pods_again(
+    core: client.CoreV1Api, namespace: str, cluster: DevStack
+) -> None:
+    """Like a node reboot: plain pods keep their address, notebook processes start again
+    (restartCount 1) and answer on the same address."""
+    if not isinstance(cluster.cluster, DevCluster):
+        pytest.skip("only the dev cluster has a local kubelet to restart")
+    script = (
+        "import http.server, os\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'up')\n"
+        "http.server.HTTPServer((os.environ['POD_IP'], 8888), H).serve_forever()\n"
+    )
+    ip_env = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    core.create_namespaced_pod(
+        namespace,
+        {"metadata": {"name": "plain"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+    )
+    core.create_namespaced_pod(
+        namespace,
+        {
+            "metadata": {"name": "nb", "labels": {"component": "singleuser-server"}},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "containers": [
+                    {
+                        "name": "notebook",
+                        "image": "x",
+                        "command": [sys.executable, "-c", script],
+                        "env": [ip_env],
+                    }
+                ],
+            },
+        },
+    )
+    plain = wait_for(running_pod(core, "plain", namespace), what="plain Running")
+    nb = wait_for(running_pod(core, "nb", namespace), what="notebook Running")
+    url = f"http://{nb.status.pod_ip}:8888/"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                return bool(resp.read() == b"up")
+        except OSError:
+            return False
+
+    wait_for(answers, 20, "the notebook process")
+    cluster.cluster.restart_kubelet()
+
+    def restarted() -> client.V1Pod | None:
+        pod = core.read_namespaced_pod("nb", namespace)
+        statuses = pod.status.container_statuses or []
+        return pod if statuses and statuses[0].restart_count == 1 else None
+
+    again = wait_for(restarted, 30, "the notebook restarted")
+    assert again.status.pod_ip == nb.status.pod_ip
+    wait_for(answers, 20, "the restarted notebook process")
+    assert core.read_namespaced_pod("plain", namespace).status.pod_ip == plain.status.pod_ip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kubernetes import client
 
@@ -35,3 +35,16 @@ def wait_until_pods_admitted(core: client.CoreV1Api, name: str, timeout: float =
                 return
             time.sleep(0.1)
     raise TimeoutError(f"namespace {name} does not accept pods yet")
+
+
+def deployment(name: str, pod_spec: dict[str, Any], replicas: int = 1) -> dict[str, Any]:
+    """A Deployment of ``replicas`` pods with ``pod_spec``, selected by ``app: <name>``."""
+    labels = {"app": name}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }

@@ -129,14 +129,28 @@ def test_dev_with_an_explicit_kubeconfig_starts_no_local_cluster(
         assert _stop(proc) == 0
 
 
-def test_dev_explains_a_missing_kubeconfig(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "karvdash.cli", "dev", f"--kubeconfig={tmp_path / 'nope'}"],
+def _dev_failing(kubeconfig: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "karvdash.cli", "dev", f"--kubeconfig={kubeconfig}"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_dev_explains_a_missing_kubeconfig(tmp_path: Path) -> None:
+    result = _dev_failing(tmp_path / "nope")
     assert result.returncode == 1
     assert "kubeconfig" in result.stderr
     assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dev_explains_a_file_that_is_not_a_kubeconfig(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("just some notes\n")
+    result = _dev_failing(bogus)
+    assert result.returncode == 1
+    assert f"{bogus} is not a kubeconfig: it has no clusters, users, contexts" in result.stderr
+    assert "Traceback" not in result.stderr

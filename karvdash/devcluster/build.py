@@ -315,21 +315,23 @@ def build_control_plane(progress: Progress = _say) -> Path:
         "GOCACHE": str(cache_root() / "go-build"),
         "LC_ALL": "C",
     }
-    step: dict[str, object] = {"cwd": work, "env": env, "log": log, "progress": progress}
+
+    def run(cmd: Sequence[str | os.PathLike[str]], what: str, cwd: Path = tree) -> None:
+        _run_logged(cmd, cwd=cwd, env=env, log=log, what=what, progress=progress)
 
     progress("downloading Debian's kubernetes source package (34 MB)")
-    _run_logged(
+    run(
         ["apt-get", "source", "--download-only", KUBE_SOURCE_PACKAGE],
-        what="downloading the source",
-        **{**step, "cwd": download},  # type: ignore[arg-type]
+        "downloading the source",
+        cwd=download,
     )
     dscs = sorted(download.glob("kubernetes_*really1.20.2*.dsc"))
     if not dscs:
         raise BuildError(f"no kubernetes 1.20.2 .dsc was downloaded into {download}")
-    _run_logged(
+    run(
         ["dpkg-source", "-x", dscs[-1], tree],
-        what="unpacking the source",
-        **step,  # type: ignore[arg-type]
+        "unpacking the source",
+        cwd=work,
     )
 
     progress("replacing vendored modern-go/reflect2 1.0.1 with Debian's 1.0.2")
@@ -343,7 +345,7 @@ def build_control_plane(progress: Progress = _say) -> Path:
 
     progress("generating pkg/generated/openapi with the vendored openapi-gen")
     tools = work / "tools"
-    _run_logged(
+    run(
         [
             GO_ROOT / "bin" / "go",
             "build",
@@ -351,11 +353,10 @@ def build_control_plane(progress: Progress = _say) -> Path:
             tools / "openapi-gen",
             "k8s.io/kubernetes/vendor/k8s.io/kube-openapi/cmd/openapi-gen",
         ],
-        what="building openapi-gen",
-        **{**step, "cwd": tree},  # type: ignore[arg-type]
+        "building openapi-gen",
     )
     inputs = openapi_input_dirs(tree)
-    _run_logged(
+    run(
         [
             tools / "openapi-gen",
             "--logtostderr",
@@ -372,8 +373,7 @@ def build_control_plane(progress: Progress = _say) -> Path:
             "-o",
             gopath / "src",
         ],
-        what=f"running openapi-gen over {len(inputs)} packages",
-        **{**step, "cwd": tree},  # type: ignore[arg-type]
+        f"running openapi-gen over {len(inputs)} packages",
     )
     generated = tree / "pkg" / "generated" / "openapi" / "zz_generated.openapi.go"
     if not generated.exists():
@@ -384,7 +384,7 @@ def build_control_plane(progress: Progress = _say) -> Path:
         "compiling kube-apiserver, kube-controller-manager and kube-scheduler "
         "(the long part: about 10 minutes from a cold Go cache on 2 cores)"
     )
-    _run_logged(
+    run(
         [
             GO_ROOT / "bin" / "go",
             "build",
@@ -395,8 +395,7 @@ def build_control_plane(progress: Progress = _say) -> Path:
             str(out) + "/",
             *(f"k8s.io/kubernetes/cmd/{b}" for b in BINARIES),
         ],
-        what="compiling the control plane",
-        **{**step, "cwd": tree},  # type: ignore[arg-type]
+        "compiling the control plane",
     )
     target = bin_dir()
     if target.exists():

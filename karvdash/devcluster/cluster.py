@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+import yaml
 from kubernetes import client, config
 
 from .build import Progress, _say, ensure_control_plane
@@ -39,6 +40,23 @@ class Cluster(Protocol):
     def stop(self) -> None: ...
 
 
+def check_kubeconfig(path: Path) -> None:
+    """Refuse, with a message a user understands, a file that is not a kubeconfig."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ControlPlaneError(
+            f"{path} is not a kubeconfig: it is not readable YAML ({exc})"
+        ) from exc
+    sections = data if isinstance(data, dict) else {}
+    missing = [k for k in ("clusters", "users", "contexts") if not sections.get(k)]
+    if missing:
+        raise ControlPlaneError(
+            f"{path} is not a kubeconfig: it has no {', '.join(missing)} "
+            "(expected the YAML file kubectl uses, e.g. from `kind get kubeconfig`)"
+        )
+
+
 class ExternalCluster:
     """A cluster named explicitly by a kubeconfig; Karvdash starts nothing for it."""
 
@@ -50,6 +68,7 @@ class ExternalCluster:
         self.kubeconfig = kubeconfig
 
     def start(self) -> Path:
+        check_kubeconfig(self.kubeconfig)
         try:
             api = config.new_client_from_config(str(self.kubeconfig))
         except Exception as exc:  # the client raises several kinds for a bad file

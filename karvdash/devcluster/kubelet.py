@@ -19,15 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import shutil
 import signal
-import socket
-import ssl
-import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,13 +33,15 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from . import podstatus as ps
+from .addresses import AddressPool
+from .node import NodeAgent
+from .podfiles import fetch_pod_files
+from .probes import readiness
 from .runtime import LocalContainer, PodFiles, start_container
 
 log = logging.getLogger("karvdash.kubelet")
 Json = dict[str, Any]
 MERGE = "application/merge-patch+json"
-API_AUDIENCE = "https://kubernetes.default.svc"
-TOKEN_SECONDS = 365 * 24 * 3600
 
 
 @dataclass
@@ -61,38 +58,6 @@ class PodRecord:
     restarts: dict[str, int] = field(default_factory=dict)
     restart_at: dict[str, float] = field(default_factory=dict)
     finished: bool = False
-
-
-class AddressPool:
-    """Loopback addresses for pods, from a CIDR such as ``127.0.16.0/20``."""
-
-    def __init__(self, cidr: str) -> None:
-        self.network = ipaddress.ip_network(cidr)
-        self.taken: set[str] = set()
-
-    def contains(self, ip: str) -> bool:
-        try:
-            return ipaddress.ip_address(ip) in self.network
-        except ValueError:
-            return False
-
-    def claim(self, ip: str) -> bool:
-        if not self.contains(ip) or ip in self.taken:
-            return False
-        self.taken.add(ip)
-        return True
-
-    def allocate(self) -> str:
-        for host in self.network.hosts():
-            ip = str(host)
-            if ip.endswith((".0", ".1", ".255")) or ip in self.taken:
-                continue
-            self.taken.add(ip)
-            return ip
-        raise RuntimeError(f"no free pod address left in {self.network}")
-
-    def release(self, ip: str) -> None:
-        self.taken.discard(ip)
 
 
 class LocalKubelet:
@@ -123,64 +88,9 @@ class LocalKubelet:
         await config.load_kube_config(config_file=str(self.kubeconfig), client_configuration=cfg)
         self.api = client.ApiClient(cfg)
         self.v1 = client.CoreV1Api(self.api)
-        self.coord = client.CoordinationV1Api(self.api)
-
-    async def register_node(self) -> None:
-        node = ps.make_node(self.node_name, self.host_ip)
-        try:
-            await self.v1.create_node(node)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-        await self.post_node_status()
-        raw = await self.v1.read_node(self.node_name, _preload_content=False)
-        current = json.loads(await raw.read())
-        taints = (current.get("spec") or {}).get("taints") or []
-        kept = [
-            t for t in taints if not t.get("key", "").startswith("node.kubernetes.io/not-ready")
-        ]
-        if kept != taints:
-            await self.v1.patch_node(
-                self.node_name, {"spec": {"taints": kept or None}}, _content_type=MERGE
-            )
-        log.info("node %s registered and Ready", self.node_name)
-
-    async def post_node_status(self) -> None:
-        await self.v1.patch_node_status(
-            self.node_name, ps.make_node_status(self.node_name, self.host_ip), _content_type=MERGE
+        self.node = NodeAgent(
+            self.v1, client.CoordinationV1Api(self.api), self.node_name, self.host_ip
         )
-
-    async def heartbeat(self) -> None:
-        """Renew the node Lease every 10 s and the Ready condition every 40 s."""
-        beats = 0
-        while True:
-            try:
-                await self._renew_lease()
-                if beats % 4 == 3:
-                    await self.post_node_status()
-            except (ApiException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.warning("heartbeat failed: %s", exc)
-            beats += 1
-            await asyncio.sleep(10)
-
-    async def _renew_lease(self) -> None:
-        now = _micro_now()
-        body = {
-            "metadata": {"name": self.node_name, "namespace": "kube-node-lease"},
-            "spec": {
-                "holderIdentity": self.node_name,
-                "leaseDurationSeconds": 40,
-                "renewTime": now,
-            },
-        }
-        try:
-            await self.coord.patch_namespaced_lease(
-                self.node_name, "kube-node-lease", {"spec": body["spec"]}, _content_type=MERGE
-            )
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            await self.coord.create_namespaced_lease("kube-node-lease", body)
 
     # -- pods ---------------------------------------------------------------------
     async def watch_pods(self) -> None:
@@ -303,7 +213,7 @@ class LocalKubelet:
                 int(previous.get(c["name"], {}).get("restartCount", -1)) + 1
             )
         if ps.is_singleuser_pod(pod):
-            files = await self.pod_files(pod)
+            files = await fetch_pod_files(self.v1, pod)
             for c in spec.get("containers") or []:
                 await self.start(record, c, files)
         else:
@@ -321,7 +231,7 @@ class LocalKubelet:
         self, record: PodRecord, container: Json, files: PodFiles | None = None
     ) -> None:
         if files is None:
-            files = await self.pod_files(record.pod)
+            files = await fetch_pod_files(self.v1, record.pod)
         name = container["name"]
         restarts = record.restarts.get(name, 0)
         started_at = ps.now()
@@ -366,60 +276,6 @@ class LocalKubelet:
             proc.popen.pid,
             record.ip,
         )
-
-    async def pod_files(self, pod: Json) -> PodFiles:
-        """The token, secrets and config maps the pod's containers need."""
-        meta, spec = pod["metadata"], pod.get("spec") or {}
-        ns = meta["namespace"]
-        files = PodFiles()
-        sa = spec.get("serviceAccountName") or "default"
-        automount = spec.get("automountServiceAccountToken")
-        if automount is None:
-            try:
-                account = await self.v1.read_namespaced_service_account(sa, ns)
-                automount = account.automount_service_account_token
-            except ApiException:
-                automount = None
-        if automount is not False:
-            body = {
-                "apiVersion": "authentication.k8s.io/v1",
-                "kind": "TokenRequest",
-                "spec": {
-                    "audiences": [API_AUDIENCE],
-                    "expirationSeconds": TOKEN_SECONDS,
-                    "boundObjectRef": {
-                        "kind": "Pod",
-                        "apiVersion": "v1",
-                        "name": meta["name"],
-                        "uid": meta["uid"],
-                    },
-                },
-            }
-            resp = await self.v1.create_namespaced_service_account_token(sa, ns, body)
-            files.token = resp.status.token
-        secret_names: set[str] = set()
-        cm_names: set[str] = set()
-        for v in spec.get("volumes") or []:
-            if "secret" in v:
-                secret_names.add(v["secret"].get("secretName", ""))
-            if "configMap" in v:
-                cm_names.add(v["configMap"].get("name", ""))
-        for c in spec.get("containers") or []:
-            for e in c.get("env") or []:
-                src = e.get("valueFrom") or {}
-                if "secretKeyRef" in src:
-                    secret_names.add(src["secretKeyRef"].get("name", ""))
-                if "configMapKeyRef" in src:
-                    cm_names.add(src["configMapKeyRef"].get("name", ""))
-        for name in filter(None, secret_names):
-            with contextlib.suppress(ApiException):
-                files.secrets[name] = (await self.v1.read_namespaced_secret(name, ns)).data or {}
-        for name in filter(None, cm_names):
-            with contextlib.suppress(ApiException):
-                files.config_maps[name] = (
-                    await self.v1.read_namespaced_config_map(name, ns)
-                ).data or {}
-        return files
 
     async def publish(self, record: PodRecord) -> None:
         spec = record.pod.get("spec") or {}
@@ -491,7 +347,7 @@ class LocalKubelet:
                 continue
             code = proc.exit_code()
             if code is None:
-                if not record.statuses[name]["ready"] and await _probe(c, record.ip):
+                if not record.statuses[name]["ready"] and await readiness(c, record.ip):
                     record.statuses[name]["ready"] = True
                     changed = True
                 continue
@@ -559,56 +415,8 @@ class LocalKubelet:
 
     async def run(self) -> None:
         await self.connect()
-        await self.register_node()
-        await asyncio.gather(self.heartbeat(), self.watch_pods(), self.supervise())
-
-
-async def _probe(container: Mapping[str, Any], ip: str) -> bool:
-    probe = container.get("readinessProbe") or {}
-    if "httpGet" in probe:
-        get = probe["httpGet"]
-        port = _port(container, get.get("port"))
-        scheme = (get.get("scheme") or "HTTP").lower()
-        url = f"{scheme}://{ip}:{port}{get.get('path') or '/'}"
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-
-        def fetch() -> bool:
-            try:
-                with urllib.request.urlopen(url, timeout=1, context=ctx) as resp:  # noqa: S310
-                    return bool(200 <= resp.status < 400)
-            except OSError:
-                return False
-
-        return await asyncio.to_thread(fetch)
-    if "tcpSocket" in probe:
-        port = _port(container, probe["tcpSocket"].get("port"))
-
-        def connect() -> bool:
-            try:
-                with socket.create_connection((ip, port), timeout=1):
-                    return True
-            except OSError:
-                return False
-
-        return await asyncio.to_thread(connect)
-    return True  # exec probes cannot run here: report ready
-
-
-def _port(container: Mapping[str, Any], port: Any) -> int:
-    if isinstance(port, int):
-        return port
-    for p in container.get("ports") or []:
-        if p.get("name") == port:
-            return int(p["containerPort"])
-    return int(port)
-
-
-def _micro_now() -> str:
-    import datetime
-
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        await self.node.register()
+        await asyncio.gather(self.node.heartbeat(), self.watch_pods(), self.supervise())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,13 +30,18 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def micro_now() -> str:
+    """A timestamp with microseconds, as Leases carry."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def is_singleuser_pod(pod: Mapping[str, Any]) -> bool:
     """A JupyterHub single-user server pod (KubeSpawner's ``component`` label)."""
     labels = (pod.get("metadata") or {}).get("labels") or {}
     return labels.get("component") == "singleuser-server"
 
 
-def make_node(name: str, host_ip: str = "127.0.0.1") -> Json:
+def make_node(name: str) -> Json:
     labels = {
         "kubernetes.io/hostname": name,
         "kubernetes.io/os": "linux",

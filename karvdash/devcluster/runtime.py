@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from .processes import _die_with_parent
+from .processes import die_with_parent
 
 Json = dict[str, Any]
 
@@ -264,6 +264,6 @@ def start_container(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     return LocalContainer(popen, log, started_at)

@@ -21,7 +21,7 @@ from kubernetes_asyncio import watch as awatch
 from karvdash.devcluster.cluster import DevCluster
 from karvdash.devstack import DevStack
 
-from ..helpers import wait_for, wait_until_pods_admitted
+from ..helpers import deployment, wait_for, wait_until_pods_admitted
 
 
 def running_pod(core: client.CoreV1Api, name: str, ns: str) -> Callable[[], client.V1Pod | None]:
@@ -286,20 +286,9 @@ def test_notebook_pod_runs_as_a_process_with_the_pods_rights(
 
 def test_deployment_yields_running_pods(api_client: client.ApiClient, namespace: str) -> None:
     apps = client.AppsV1Api(api_client)
-    labels = {"app": "web"}
     apps.create_namespaced_deployment(
         namespace,
-        {
-            "metadata": {"name": "web"},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]},
-                },
-            },
-        },
+        deployment("web", {"containers": [{"name": "web", "image": "nginx:1.25"}]}, replicas=2),
     )
 
     def available() -> int | None:

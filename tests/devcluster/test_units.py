@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from karvdash.devcluster import build, podstatus, runtime
-from karvdash.devcluster.kubelet import AddressPool
+from karvdash.devcluster.addresses import AddressPool
 
 
 def test_not_debian_is_named_clearly(tmp_path: Path) -> None:

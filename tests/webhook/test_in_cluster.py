@@ -12,7 +12,7 @@ from kubernetes import client
 from karvdash.devstack import DevStack
 from karvdash.naming import slug_from_namespace
 
-from ..helpers import wait_for
+from ..helpers import deployment, wait_for
 
 MOUNTS = {"/local", "/remote", "/shared"}
 
@@ -53,18 +53,7 @@ def test_deployment_pods_get_the_storage_domains(
     api_client: client.ApiClient, core: client.CoreV1Api, user_namespace: str
 ) -> None:
     apps = client.AppsV1Api(api_client)
-    labels = {"app": "web"}
-    apps.create_namespaced_deployment(
-        user_namespace,
-        {
-            "metadata": {"name": "web"},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": pod("x")["spec"]},
-            },
-        },
-    )
+    apps.create_namespaced_deployment(user_namespace, deployment("web", pod("x")["spec"]))
     pods = wait_for(
         lambda: core.list_namespaced_pod(user_namespace, label_selector="app=web").items,
         60,
@@ -158,17 +147,8 @@ def test_every_escape_is_refused_with_its_reason(
 
 def test_a_bad_deployment_fails_at_apply(api_client: client.ApiClient, user_namespace: str) -> None:
     apps = client.AppsV1Api(api_client)
-    labels = {"app": "bad"}
-    body = {
-        "metadata": {"name": "bad"},
-        "spec": {
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": pod("x", volumes=[{"name": "etc", "hostPath": {"path": "/etc"}}])["spec"],
-            },
-        },
-    }
+    spec = pod("x", volumes=[{"name": "etc", "hostPath": {"path": "/etc"}}])["spec"]
+    body = deployment("bad", spec)
     message = refusal(lambda: apps.create_namespaced_deployment(user_namespace, body))
     assert "/etc" in message
     assert apps.list_namespaced_deployment(user_namespace).items == []

@@ -12,13 +12,17 @@ say() { echo "[setup] $*" >&2; }
 
 DEBIAN_PACKAGES=(
   golang-1.19-go etcd-server dpkg-dev golang-github-modern-go-reflect2-dev openssl
-  wrk
+  wrk docker-registry skopeo nginx
 )
 
 if [ -f /etc/debian_version ]; then
   # kubectl for the user (the dev stack itself does not need it): Debian's, if none yet.
   if ! command -v kubectl >/dev/null; then
     DEBIAN_PACKAGES+=(kubernetes-client)
+  fi
+  # Node.js for JupyterHub's proxy (configurable-http-proxy, from npm) and the labextension.
+  if ! command -v npm >/dev/null; then
+    DEBIAN_PACKAGES+=(nodejs npm)
   fi
   missing=()
   for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -50,6 +54,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[test]"
   touch "$stamp"
+fi
+
+# JupyterHub's proxy, from npm, into the environment (not the repository).
+chp_version=5.3.0
+if [ ! -x .venv/bin/configurable-http-proxy ] \
+   || [ "$(.venv/bin/configurable-http-proxy --version 2>/dev/null)" != "$chp_version" ]; then
+  say "installing configurable-http-proxy $chp_version (npm) into .venv"
+  npm install --silent --no-audit --no-fund --prefix .venv/node \
+    "configurable-http-proxy@$chp_version" >/dev/null
+  ln -sf ../node/node_modules/.bin/configurable-http-proxy .venv/bin/configurable-http-proxy
 fi
 
 if [ -f /etc/debian_version ]; then

@@ -22,6 +22,8 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -48,14 +50,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.cluster)
 
 
+@contextlib.contextmanager
+def _pod_cidr() -> Iterator[str]:
+    """A /20 of loopback addresses no other test session on this machine holds.
+
+    Notebook pods bind real sockets on their pod addresses, so two test sessions (two
+    developers, or a benchmark beside the tests) must not hand out the same addresses.
+    """
+    for block in range(12):
+        lock = open(f"/tmp/karvdash-test-pods-{block}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        try:
+            yield f"127.0.{32 + 16 * block}.0/20"
+        finally:
+            lock.close()
+        return
+    raise RuntimeError("every test pod address block is taken by another test session")
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    with _pod_cidr() as pod_cidr:
+        yield from _cluster(tmp_path_factory, pod_cidr)
+
+
+def _cluster(tmp_path_factory: pytest.TempPathFactory, pod_cidr: str) -> Iterator[DevStack]:
     explicit = os.environ.get(TEST_KUBECONFIG_ENV)
     state = tmp_path_factory.mktemp("devstack")
     if explicit:
         target: DevCluster | ExternalCluster = ExternalCluster(Path(explicit))
     else:
-        target = DevCluster(state, pod_cidr="127.0.32.0/20", node_name="karvdash-test")
+        target = DevCluster(state, pod_cidr=pod_cidr, node_name="karvdash-test")
     stack = DevStack(target, state_dir=state, progress=lambda m: print(f"[dev stack] {m}"))
     stack.start()
     try:

@@ -170,6 +170,31 @@ class Karvdash(Configurable):
         config=True
     )
 
+    # --- services and ingresses ---
+    ingress_auth_url = Unicode(
+        "http://proxy-public/services/karvdash/ingress/auth",
+        help="""URL the ingress controller calls (from inside the cluster) to ask the hub
+        service whether a visitor may open a service (nginx ``auth-url``): the hub's
+        ``/services/karvdash/ingress/auth`` as the ingress controller reaches it.""",
+    ).tag(config=True)
+
+    ingress_signin_url = Unicode(
+        help="""Public URL a visitor without a Karvdash login is sent to (nginx
+        ``auth-signin``); the original address follows as ``?rd=``. Default:
+        ``https://<ingress_domain>/services/karvdash/ingress/signin``.""",
+    ).tag(config=True)
+
+    ingress_cookie_name = Unicode(
+        "karvdash-ingress",
+        help="""Name of the cookie with which the hub service recognises a service's owner;
+        the ingress removes it (and ``Authorization: token ...`` headers) before a request
+        reaches the service.""",
+    ).tag(config=True)
+
+    @default("ingress_signin_url")
+    def _default_ingress_signin_url(self) -> str:
+        return f"https://{self.ingress_domain}/services/karvdash/ingress/signin"
+
     @default("storage_domains")
     def _default_storage_domains(self) -> list[dict[str, Any]]:
         return [

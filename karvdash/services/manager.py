@@ -1,0 +1,416 @@
+"""Services of one user: create from a template, list, logs, delete (the I/O side).
+
+Everything happens in the user's namespace with the caller's ApiClient (in a user's
+server, the user's own service account). Lists are label-selected and made once per
+kind, never once per service; answers are read as raw JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import logging
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from ..errors import Conflict, KarvdashError, NotFound, Unavailable
+from ..kube import karvdash_error, request_json, status_message, with_retries
+from ..settings import Karvdash
+from ..templates.kinds import KINDS, Kind, deletion_kinds
+from ..templates.model import Template
+from ..templates.render import (
+    SERVICE_LABEL,
+    TEMPLATE_LABEL,
+    VALUES_ANNOTATION,
+    context_for,
+    render,
+)
+from ..templates.store import TemplateStore
+from ..templates.values import MAX_NAME_LENGTH, check_service_name, resolve_values
+from .model import ObjectRef, Service
+from .status import service_status
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+Objects = list[dict[str, Any]]
+Refs = list[ObjectRef]
+Names = list[str]
+
+NAME_ATTEMPTS = 8
+"""Names tried (the requested one, then with random suffixes) before giving up."""
+
+SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+SUFFIX_LENGTH = 4
+
+
+def with_suffix(name: str) -> str:
+    """``name-x7k2``: a fresh random suffix, the whole still a valid service name."""
+    base = name[: MAX_NAME_LENGTH - SUFFIX_LENGTH - 1].rstrip("-")
+    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(SUFFIX_LENGTH))
+    return f"{base}-{suffix}"
+
+
+def parse_time(value: Any) -> datetime.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def service_from_objects(
+    main: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
+    ingress: Mapping[str, Any] | None,
+    objects: tuple[ObjectRef, ...] = (),
+) -> Service:
+    """A :class:`Service` from its main Service object, its pods and its Ingress (pure)."""
+    meta = main.get("metadata") or {}
+    try:
+        values = json.loads((meta.get("annotations") or {}).get(VALUES_ANNOTATION) or "{}")
+    except ValueError:
+        values = {}
+    url = None
+    if ingress is not None:
+        rules = (ingress.get("spec") or {}).get("rules") or []
+        host = rules[0].get("host") if rules and isinstance(rules[0], dict) else None
+        url = f"https://{host}/" if host else None
+    status, reason = service_status(pods)
+    return Service(
+        name=str(meta.get("name")),
+        template=str(_labels(main).get(TEMPLATE_LABEL, "")),
+        created=parse_time(meta.get("creationTimestamp")),
+        status=status,
+        reason=reason,
+        url=url,
+        values=values if isinstance(values, dict) else {},
+        objects=objects,
+        pods=tuple(sorted(str((p.get("metadata") or {}).get("name")) for p in pods)),
+    )
+
+
+class ServiceManager:
+    """The services of ``user`` in ``namespace``."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        settings: Karvdash,
+        user: str,
+        namespace: str,
+        *,
+        templates: TemplateStore | None = None,
+    ) -> None:
+        self.api = api_client
+        self.settings = settings
+        self.user = user
+        self.namespace = namespace
+        self.templates = templates or TemplateStore(api_client, settings, namespace)
+        self._unserved: set[tuple[str, str]] = set()
+
+    # ---- reading ---------------------------------------------------------------------
+
+    async def _list(self, kind: str, selector: str = SERVICE_LABEL) -> Objects:
+        spec = KINDS[kind]
+        path = spec.collection_path(self.namespace)
+        answer = await with_retries(
+            lambda: request_json(self.api, "GET", path, query={"labelSelector": selector}),
+            f"listing {spec.plural}",
+        )
+        return list(answer.get("items") or [])
+
+    async def _gather_lists(self, selector: str) -> tuple[Objects, Objects, Objects]:
+        try:
+            services, pods, ingresses = await asyncio.gather(
+                self._list("Service", selector),
+                self._list("Pod", selector),
+                self._list("Ingress", selector),
+            )
+        except Exception as exc:
+            raise karvdash_error(exc, "listing services") from None
+        return services, pods, ingresses
+
+    async def list(self) -> list[Service]:
+        """Every service of the user, oldest first: three label-selected lists in all."""
+        services, pods, ingresses = await self._gather_lists(SERVICE_LABEL)
+        pods_of: dict[str, list[Mapping[str, Any]]] = {}
+        for pod in pods:
+            pods_of.setdefault(str(_labels(pod).get(SERVICE_LABEL, "")), []).append(pod)
+        ingress_of = {_labels(i).get(SERVICE_LABEL, ""): i for i in ingresses}
+        found = [
+            service_from_objects(s, pods_of.get(name, []), ingress_of.get(name))
+            for s in services
+            if (name := str(_labels(s).get(SERVICE_LABEL))) == (s.get("metadata") or {}).get("name")
+        ]
+        epoch = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+        return sorted(found, key=lambda s: (s.created or epoch, s.name))
+
+    async def get(self, name: str) -> Service:
+        """One service with its pods and status; :class:`NotFound` if there is none."""
+        self._check_name(name)
+        services, pods, ingresses = await self._gather_lists(f"{SERVICE_LABEL}={name}")
+        main = [s for s in services if (s.get("metadata") or {}).get("name") == name]
+        if not main:
+            raise NotFound(f"there is no service {name!r}")
+        refs = tuple(ObjectRef(o["kind"], o["metadata"]["name"]) for o in services + ingresses)
+        return service_from_objects(main[0], pods, ingresses[0] if ingresses else None, refs)
+
+    def _check_name(self, name: str) -> None:
+        try:
+            check_service_name(name)
+        except KarvdashError:
+            raise NotFound(f"there is no service {name!r}") from None
+
+    # ---- creating --------------------------------------------------------------------
+
+    async def create(
+        self, template_id: str, values: Mapping[str, Any] | None = None, name: str | None = None
+    ) -> Service:
+        """Launch a service from a template.
+
+        The name is ``name``, else ``values["NAME"]``, else the template's default; if it
+        is taken, a short random suffix is added. Values are checked before anything is
+        created; a singleton refuses a second instance (:class:`Conflict`). Objects are
+        created in order (the Service first: it claims the name); if one fails, every
+        object created so far is deleted and the error is raised.
+        """
+        template = await self.templates.get(template_id)
+        given = dict(values or {})
+        if "NAME" in given:
+            named = given.pop("NAME")
+            if name is not None and named not in (None, name):
+                raise Conflict("NAME in the values differs from the name given")
+            name = name or named
+        if name is None:
+            variable = template.variable("NAME")
+            name = str(variable.default) if variable and variable.default else template.id
+        check_service_name(name)
+        resolved = resolve_values(template, given)
+        render(template, given, context_for(self.settings, self.user, self.namespace, name))
+        if template.singleton:
+            await self._refuse_second_singleton(template)
+        candidate = name
+        for _attempt in range(NAME_ATTEMPTS):
+            objects = render(
+                template, given, context_for(self.settings, self.user, self.namespace, candidate)
+            )
+            try:
+                created = await self._create_all(objects)
+            except Conflict:
+                log.info("service name %s is taken in %s", candidate, self.namespace)
+                candidate = with_suffix(name)
+                continue
+            if template.singleton:
+                await self._keep_first_singleton(template, candidate, created)
+            refs = tuple(ObjectRef(o["kind"], o["metadata"]["name"]) for o in objects)
+            main = created[0]
+            ingress = next((o for o in objects if o["kind"] == "Ingress"), None)
+            service = service_from_objects(main, [], ingress, refs)
+            log.info("created service %s (%s) in %s", candidate, template.id, self.namespace)
+            return Service(**{**service.__dict__, "values": resolved})
+        raise Conflict(f"no free name for {name!r} after {NAME_ATTEMPTS} attempts")
+
+    async def _create_all(self, objects: Objects) -> Objects:
+        """Create ``objects`` in order; on any failure delete those created, then raise.
+
+        :class:`Conflict` (an object of that name exists) tells the caller to try
+        another name; other failures carry the API server's message.
+        """
+        created: Objects = []
+        try:
+            for obj in objects:
+                kind = KINDS[obj["kind"]]
+                path = kind.collection_path(self.namespace, obj["apiVersion"])
+                what = f"creating {obj['kind']} {obj['metadata']['name']}"
+                try:
+                    answer = await with_retries(
+                        partial(request_json, self.api, "POST", path, body=obj),
+                        what,
+                        attempts=1,
+                    )
+                except Exception as exc:
+                    raise karvdash_error(exc, what) from None
+                created.append(answer)
+        except BaseException as exc:
+            if created:
+                await asyncio.shield(self._remove(created, reason=str(exc)))
+            raise
+        return created
+
+    async def _remove(self, created: Objects, reason: str) -> None:
+        """Delete objects created for a launch that failed (newest first)."""
+        for obj in reversed(created):
+            kind = KINDS[obj["kind"]]
+            name = obj["metadata"]["name"]
+            path = kind.object_path(self.namespace, name, obj.get("apiVersion"))
+            body = {"propagationPolicy": "Background"}
+            try:
+                await with_retries(
+                    partial(request_json, self.api, "DELETE", path, body=body),
+                    f"removing {obj['kind']} {name}",
+                )
+            except Exception as exc:
+                if getattr(exc, "status", None) != 404:
+                    log.error("could not remove %s %s after %s: %s", kind.kind, name, reason, exc)
+        log.info("removed %d object(s) of a failed launch: %s", len(created), reason)
+
+    async def _refuse_second_singleton(self, template: Template) -> None:
+        running = await self._instances(template.id)
+        if running:
+            raise Conflict(
+                f"template {template.name!r} is a singleton and service {running[0]!r} "
+                "already runs it; delete that service first"
+            )
+
+    async def _instances(self, template_id: str) -> Names:
+        """Names of the services made from ``template_id``, oldest first."""
+        try:
+            items = await self._list("Service", f"{TEMPLATE_LABEL}={template_id}")
+        except Exception as exc:
+            raise karvdash_error(exc, "listing services") from None
+        mains = [
+            i
+            for i in items
+            if _labels(i).get(SERVICE_LABEL) == (i.get("metadata") or {}).get("name")
+        ]
+        mains.sort(
+            key=lambda i: (i["metadata"].get("creationTimestamp", ""), i["metadata"]["name"])
+        )
+        return [i["metadata"]["name"] for i in mains]
+
+    async def _keep_first_singleton(self, template: Template, name: str, created: Objects) -> None:
+        """Two launches of a singleton at once: the older stays, the other backs out."""
+        running = await self._instances(template.id)
+        if running and running[0] != name:
+            await self._remove(created, reason="a concurrent launch of the same singleton")
+            raise Conflict(
+                f"template {template.name!r} is a singleton and service {running[0]!r} "
+                "already runs it; delete that service first"
+            )
+
+    # ---- deleting --------------------------------------------------------------------
+
+    async def delete(self, name: str) -> Refs:
+        """Delete every object labelled with the service, of every kind a template can
+        hold; the objects deleted. :class:`NotFound` if there were none."""
+        self._check_name(name)
+        selector = f"{SERVICE_LABEL}={name}"
+        deleted: Refs = []
+        for kind in deletion_kinds():
+            deleted.extend(await self._delete_kind(kind, selector))
+        if not deleted:
+            raise NotFound(f"there is no service {name!r}")
+        log.info("deleted service %s in %s (%d objects)", name, self.namespace, len(deleted))
+        return deleted
+
+    async def _delete_kind(self, kind: Kind, selector: str) -> Refs:
+        body = {"propagationPolicy": "Background"}
+        for version in kind.api_versions:
+            if (kind.kind, version) in self._unserved:
+                continue
+            path = kind.collection_path(self.namespace, version)
+            query = {"labelSelector": selector}
+            what = f"deleting the {kind.plural} of the service"
+            try:
+                if kind.delete_collection:
+                    answer = await with_retries(
+                        partial(request_json, self.api, "DELETE", path, query=query, body=body),
+                        what,
+                    )
+                    items = answer.get("items") or []
+                else:
+                    items = await self._delete_each(path, query, body, what)
+            except Exception as exc:
+                if getattr(exc, "status", None) == 404:
+                    self._unserved.add((kind.kind, version))
+                    continue
+                raise karvdash_error(exc, what) from None
+            return [ObjectRef(kind.kind, i["metadata"]["name"]) for i in items]
+        return []
+
+    async def _delete_each(
+        self, path: str, query: dict[str, str], body: dict[str, str], what: str
+    ) -> Objects:
+        answer = await with_retries(lambda: request_json(self.api, "GET", path, query=query), what)
+        items: Objects = [*(answer.get("items") or [])]
+        for item in items:
+            item_path = f"{path}/{item['metadata']['name']}"
+            try:
+                await with_retries(
+                    partial(request_json, self.api, "DELETE", item_path, body=body), what
+                )
+            except Exception as exc:
+                if getattr(exc, "status", None) != 404:
+                    raise
+        return items
+
+    # ---- logs ------------------------------------------------------------------------
+
+    async def logs(self, name: str, *, tail_lines: int = 1000) -> dict[str, str]:
+        """The last ``tail_lines`` lines of every started container of the service's pods,
+        keyed ``<pod>/<container>``, through the API server's ``pods/log``.
+
+        Containers that have not started yet are left out. If the API server cannot
+        serve a container's log (its node's kubelet is unreachable, say), the whole call
+        raises :class:`Unavailable` with the API server's reason for each container.
+        """
+        self._check_name(name)
+        try:
+            pods = await self._list("Pod", f"{SERVICE_LABEL}={name}")
+        except Exception as exc:
+            raise karvdash_error(exc, f"listing the pods of {name}") from None
+        if not pods:
+            await self.get(name)  # NotFound when there is no such service
+            return {}
+        wanted = [
+            (pod["metadata"]["name"], container)
+            for pod in sorted(pods, key=lambda p: p["metadata"]["name"])
+            for container in _started_containers(pod)
+        ]
+        results = await asyncio.gather(
+            *(self._read_log(pod, container, tail_lines) for pod, container in wanted),
+            return_exceptions=True,
+        )
+        logs: dict[str, str] = {}
+        problems: list[str] = []
+        for (pod, container), result in zip(wanted, results, strict=True):
+            if isinstance(result, BaseException):
+                problems.append(f"{pod}/{container}: {status_message(result)}")
+            else:
+                logs[f"{pod}/{container}"] = result
+        if problems:
+            raise Unavailable(f"the logs of service {name} cannot be read: " + "; ".join(problems))
+        return logs
+
+    async def _read_log(self, pod: str, container: str, tail_lines: int) -> str:
+        path = f"/api/v1/namespaces/{self.namespace}/pods/{pod}/log"
+        query = {"container": container, "tailLines": str(tail_lines)}
+        text: str = await with_retries(
+            lambda: request_json(self.api, "GET", path, query=query, raw=True),
+            f"reading the log of {pod}/{container}",
+            attempts=2,
+        )
+        return text
+
+
+def _started_containers(pod: Mapping[str, Any]) -> Names:
+    """Containers (init containers first) that have run or run now."""
+    status = pod.get("status") or {}
+    names = []
+    for entry in list(status.get("initContainerStatuses") or []) + list(
+        status.get("containerStatuses") or []
+    ):
+        state = entry.get("state") or {}
+        if state.get("running") or state.get("terminated") or entry.get("restartCount"):
+            names.append(str(entry.get("name")))
+    return names

@@ -1,0 +1,105 @@
+"""The Ingress of a service: host, TLS and the owner-only annotations (pure).
+
+Every Ingress a template holds is rewritten: its rules get the host
+``<name>-<user>.<ingress_domain>``, its TLS section the wildcard secret, its class the
+configured one, and the annotations of :func:`ingress_annotations` replace any
+authentication or snippet annotations the template set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+NGINX = "nginx.ingress.kubernetes.io/"
+
+_COOKIE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_REPLACED_PREFIXES = (NGINX + "auth-", NGINX + "enable-global-auth")
+_REPLACED = {
+    NGINX + "configuration-snippet",
+    NGINX + "server-snippet",
+    NGINX + "ssl-redirect",
+    NGINX + "force-ssl-redirect",
+    "kubernetes.io/ingress.class",
+}
+
+
+class IngressSettings(Protocol):
+    ingress_auth_url: str
+    ingress_signin_url: str
+    ingress_cookie_name: str
+
+
+def credential_filter(cookie_name: str) -> str:
+    """nginx directives (for ``configuration-snippet``) that keep Karvdash credentials
+    from the service: the ``cookie_name`` cookie is removed from the ``Cookie`` header
+    (other cookies pass), and an ``Authorization: token ...`` header (a JupyterHub
+    token) is dropped, while other schemes (``Bearer``, ``Basic``, AWS signatures) pass.
+    """
+    if not _COOKIE_NAME.match(cookie_name):
+        raise ValueError(f"cookie name {cookie_name!r} must be letters, digits, '_' and '-'")
+    strip = (
+        f'if ($karvdash_cookie ~ "^(.*?;\\s*)?{cookie_name}=[^;]*(?:;\\s*)?(.*)$") '
+        "{ set $karvdash_cookie $1$2; }"
+    )
+    return "\n".join(
+        [
+            "# Karvdash: the service never sees the visitor's Karvdash credentials.",
+            "set $karvdash_cookie $http_cookie;",
+            strip,
+            strip,  # a browser may hold the cookie twice (two paths)
+            "proxy_set_header Cookie $karvdash_cookie;",
+            "set $karvdash_authorization $http_authorization;",
+            'if ($http_authorization ~* "^\\s*token\\s") { set $karvdash_authorization ""; }',
+            "proxy_set_header Authorization $karvdash_authorization;",
+            "",
+        ]
+    )
+
+
+def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
+    """The annotations that make ingress-nginx let only the service's owner in.
+
+    * ``auth-url``: every request is first checked by the hub service
+      (``settings.ingress_auth_url``), which sees the original address in
+      ``X-Original-URL`` and answers 2xx (the owner), 401 (not logged in) or 403;
+    * ``auth-signin``: a 401 sends the browser to ``settings.ingress_signin_url`` with
+      ``rd=https://<host><path>`` to come back after logging in;
+    * ``ssl-redirect`` / ``force-ssl-redirect``: HTTP is redirected to HTTPS;
+    * ``configuration-snippet``: :func:`credential_filter` (ingress-nginx must allow
+      snippet annotations: ``allow-snippet-annotations: "true"`` in its ConfigMap).
+    """
+    separator = "&" if "?" in settings.ingress_signin_url else "?"
+    return {
+        NGINX + "auth-url": settings.ingress_auth_url,
+        NGINX + "auth-signin": (
+            f"{settings.ingress_signin_url}{separator}rd=https://{host}$escaped_request_uri"
+        ),
+        NGINX + "ssl-redirect": "true",
+        NGINX + "force-ssl-redirect": "true",
+        NGINX + "configuration-snippet": credential_filter(settings.ingress_cookie_name),
+    }
+
+
+def apply_ingress(
+    ingress: dict[str, Any],
+    host: str,
+    ingress_class: str,
+    tls_secret_name: str,
+    annotations: dict[str, str],
+) -> None:
+    """Give a rendered Ingress (modified in place) its host, TLS, class and annotations."""
+    meta = ingress.setdefault("metadata", {})
+    current = meta.get("annotations") or {}
+    kept = {
+        key: value
+        for key, value in current.items()
+        if key not in _REPLACED and not key.startswith(_REPLACED_PREFIXES)
+    }
+    meta["annotations"] = {**kept, **annotations}
+    spec = ingress.setdefault("spec", {})
+    if ingress_class:
+        spec["ingressClassName"] = ingress_class
+    for rule in spec.get("rules") or []:
+        rule["host"] = host
+    spec["tls"] = [{"hosts": [host], "secretName": tls_secret_name}]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .devcluster.cluster import Cluster, DevCluster
 from .devcluster.processes import Supervisor, free_port
+from .devhub import DevHub
 from .settings import ENV_PREFIX
 
 
@@ -58,6 +59,9 @@ class DevStack:
         state_dir: Path | None = None,
         progress: Callable[[str], None] = print,
         webhook_address: str = "127.0.0.1",
+        hub: bool = True,
+        hub_port: int | None = None,
+        hub_extra_config: Path | None = None,
     ) -> None:
         self.cluster = cluster
         self.webhook = webhook
@@ -74,6 +78,15 @@ class DevStack:
         self.webhook_address = webhook_address
         self.webhook_port: int | None = None
         self.env: dict[str, str] = {}
+        self.hub: DevHub | None = None
+        if hub:
+            self.hub = DevHub(
+                state_dir / "hub",
+                cluster.kubeconfig,
+                public_port=hub_port,
+                extra_config=hub_extra_config,
+                progress=progress,
+            )
 
     @property
     def webhook_url(self) -> str:
@@ -91,16 +104,66 @@ class DevStack:
 
     def start(self) -> None:
         self.cluster.start()
+        self._apply_crds()
         self.env = self.settings_env()
         if self.webhook:
             self._start_webhook()
+        if self.hub is not None:
+            self.hub.start(self.supervisor, self.env)
+
+    def _apply_crds(self, timeout: float = 30.0) -> None:
+        """Create or update every CustomResourceDefinition in ``deploy/crds/`` (a source
+        checkout's) and wait until the API server serves each (``Established``)."""
+        import yaml
+        from kubernetes import client, config
+
+        folder = Path(__file__).resolve().parent.parent / "deploy" / "crds"
+        if not folder.is_dir():
+            return
+        api = config.new_client_from_config(str(self.cluster.kubeconfig))
+        try:
+            crds = client.ApiextensionsV1Api(api)
+            names = []
+            for path in sorted(folder.glob("*.yaml")):
+                for doc in yaml.safe_load_all(path.read_text()):
+                    if not doc:
+                        continue
+                    name = doc["metadata"]["name"]
+                    try:
+                        crds.create_custom_resource_definition(doc)
+                    except client.ApiException as exc:
+                        if exc.status != 409:
+                            raise
+                        current = crds.read_custom_resource_definition(name)
+                        doc["metadata"]["resourceVersion"] = current.metadata.resource_version
+                        crds.replace_custom_resource_definition(name, doc)
+                    names.append(name)
+            deadline = time.monotonic() + timeout
+            for name in names:
+                while not any(
+                    c.type == "Established" and c.status == "True"
+                    for c in crds.read_custom_resource_definition(name).status.conditions or []
+                ):
+                    if time.monotonic() > deadline:
+                        raise StackError(f"CustomResourceDefinition {name} is not Established")
+                    time.sleep(0.1)
+        finally:
+            api.close()
+        self.progress(f"custom resources installed: {', '.join(names)}")
+
+    def stop_hub(self) -> None:
+        """Stop the hub (and with it the proxy); user servers keep running, as in a cluster."""
+        self._stop_child("hub")
+
+    def _stop_child(self, name: str) -> None:
+        for child in list(self.supervisor.children):
+            if child.name == name:
+                child.stop()
+                self.supervisor.children.remove(child)
 
     def stop_webhook(self) -> None:
         """Stop the webhook (its registration stays, as when its pods are down)."""
-        for child in list(self.supervisor.children):
-            if child.name == "webhook":
-                child.stop()
-                self.supervisor.children.remove(child)
+        self._stop_child("webhook")
 
     def restart_webhook(self) -> None:
         self.stop_webhook()
@@ -163,7 +226,18 @@ class DevStack:
             lines.append(f"  state and logs: {self.cluster.state_dir}")
         if self.webhook:
             lines.append(f"  admission webhook: {self.webhook_url}")
-        lines.append("  hub: not part of this release yet (the dev stack is cluster + webhook)")
+        if self.hub is not None:
+            lines.append(f"  Karvdash (JupyterHub): {self.hub.url}/")
+            if self.hub.admin_password:
+                lines.append(
+                    f"  first admin: user 'admin', password {self.hub.admin_password}"
+                    " (shown this once; change it at /hub/change-password)"
+                )
+            else:
+                lines.append("  first admin: user 'admin' (its password was shown at first start)")
+            lines.append(
+                "  new users sign up at /hub/signup; the admin approves them at /hub/authorize"
+            )
         return lines
 
     def failed(self) -> str | None:

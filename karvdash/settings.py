@@ -277,6 +277,14 @@ def parse_storage_domain(raw: Mapping[str, Any]) -> StorageDomain:
 
 
 def _env_value(name: str, trait: Any, raw: str) -> Any:
+    if isinstance(trait, Dict):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise TraitError(f"{ENV_PREFIX}{name.upper()} is not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise TraitError(f"{ENV_PREFIX}{name.upper()} must be a JSON object")
+        return value
     if isinstance(trait, List):
         stripped = raw.strip()
         if stripped.startswith("["):
@@ -311,6 +319,26 @@ def config_from_env(env: Mapping[str, str] | None = None) -> Config:
         if key in env:
             cfg.Karvdash[name] = _env_value(name, trait, env[key])
     return cfg
+
+
+def settings_env(settings: Karvdash, names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """The named settings as ``KARVDASH_*`` variables, read back by :func:`config_from_env`.
+
+    For handing settings to another process (the hub gives them to each user's server).
+    """
+    traits = Karvdash.class_traits(config=True)
+    env: dict[str, str] = {}
+    for name in names:
+        if name not in traits:
+            raise TraitError(f"{name!r} is not a Karvdash setting")
+        value = getattr(settings, name)
+        if isinstance(traits[name], List | Dict):
+            env[ENV_PREFIX + name.upper()] = json.dumps(value)
+        elif isinstance(traits[name], Bool):
+            env[ENV_PREFIX + name.upper()] = "true" if value else "false"
+        else:
+            env[ENV_PREFIX + name.upper()] = str(value)
+    return env
 
 
 def config_from_file(path: str | os.PathLike[str]) -> Config:

@@ -5,7 +5,9 @@ Fixtures:
 ``cluster`` (session)
     The running development stack (:class:`karvdash.devstack.DevStack`): the real control
     plane and the local kubelet in a fresh temporary state folder, plus the admission
-    webhook registered with it. With ``KARVDASH_TEST_KUBECONFIG=PATH`` the tests run
+    webhook registered with it, and JupyterHub with its proxy (``cluster.hub``: its URL
+    and the first admin's password; test additions in tests/hub/hub_test_config.py).
+    With ``KARVDASH_TEST_KUBECONFIG=PATH`` the tests run
     against that cluster instead (kind, k3d, a real one) and no local control plane or
     kubelet is started. An ambient ``$KUBECONFIG`` is ignored.
 ``kubeconfig`` (session)
@@ -85,7 +87,12 @@ def _cluster(tmp_path_factory: pytest.TempPathFactory, pod_cidr: str) -> Iterato
         target: DevCluster | ExternalCluster = ExternalCluster(Path(explicit))
     else:
         target = DevCluster(state, pod_cidr=pod_cidr, node_name="karvdash-test")
-    stack = DevStack(target, state_dir=state, progress=lambda m: print(f"[dev stack] {m}"))
+    stack = DevStack(
+        target,
+        state_dir=state,
+        progress=lambda m: print(f"[dev stack] {m}"),
+        hub_extra_config=Path(__file__).parent / "hub" / "hub_test_config.py",
+    )
     stack.start()
     try:
         yield stack

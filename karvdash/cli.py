@@ -1,5 +1,8 @@
 """The ``karvdash`` command line.
 
+``karvdash templates|services|launch|logs|stop|template|info`` act on the user's
+Karvdash (see docs/magics-and-cli.md and :mod:`karvdash.commands`).
+
 ``karvdash dev`` brings up the development stack (the dev cluster, then the webhook; the
 registry and the hub as they are added) and runs until Ctrl-C, then stops every process
 it started. ``karvdash dev --kubeconfig PATH`` uses that cluster instead (nothing of the
@@ -16,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 
 from ._version import __version__
+from .commands.parser import add_verb_parsers
+from .commands.terminal import cmd_verb
 from .devcluster.build import BuildError
 from .devcluster.cluster import Cluster, DevCluster, ExternalCluster, default_state_dir
 from .devcluster.controlplane import ControlPlaneError
@@ -92,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--no-webhook", action="store_true", help="do not start the webhook")
     dev.set_defaults(func=cmd_dev)
+    add_verb_parsers(sub)
+    for name, verb in sub.choices.items():
+        if name != "dev":
+            verb.set_defaults(func=cmd_verb)
     return parser
 
 

@@ -1,0 +1,195 @@
+"""Real Jupyter servers for the REST API tests, each a subprocess as a user runs it.
+
+:func:`start_jupyter_server` runs ``jupyter server`` with its own token and config
+folder, so nothing of the developer's own Jupyter configuration is read; the Karvdash
+extension is enabled only by what ``pip install`` put in ``<prefix>/etc/jupyter``.
+:func:`user_kubeconfig` gives the server what a notebook pod gets: a kubeconfig with
+the user namespace's ``default`` service account token, admin of that namespace only.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from kubernetes import client
+
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running server: its URL (ending in ``/``), token and log file."""
+
+    url: str
+    token: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def api(self, path: str) -> str:
+        return f"{self.url}karvdash/api/{path.lstrip('/')}"
+
+    def call(
+        self, method: str, path: str, token: str | None = "", **kwargs: Any
+    ) -> requests.Response:
+        """One API request; ``token=""`` uses the server's token, ``None`` sends none."""
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers["Authorization"] = f"token {token or self.token}"
+        return requests.request(
+            method, self.api(path), headers=headers, timeout=60, allow_redirects=False, **kwargs
+        )
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise AssertionError(f"jupyter server exited:\n{server.log_text()}")
+        try:
+            answer = requests.get(
+                f"{server.url}api/status",
+                headers={"Authorization": f"token {server.token}"},
+                timeout=5,
+            )
+            if answer.status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"jupyter server did not come up:\n{server.log_text()}")
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def start_jupyter_server(
+    folder: Path,
+    env: Mapping[str, str],
+    base_url: str = "/",
+    args: tuple[str, ...] = (),
+) -> Iterator[Server]:
+    """Run ``jupyter server`` in ``folder`` with ``env`` added; stop it afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("config", "runtime", "root"):
+        (folder / sub).mkdir(exist_ok=True)
+    port, token = free_port(), secrets.token_hex(16)
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("KARVDASH_", "JUPYTER"))},
+        "JUPYTER_CONFIG_DIR": str(folder / "config"),
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+        **env,
+    }
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                "--ip=127.0.0.1",
+                f"--port={port}",
+                "--ServerApp.port_retries=0",
+                f"--ServerApp.base_url={base_url}",
+                f"--ServerApp.root_dir={folder / 'root'}",
+                f"--IdentityProvider.token={token}",
+                *args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(folder),
+        )
+    server = Server(f"http://127.0.0.1:{port}{base_url}", token, log, proc)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        stop(proc)
+
+
+def grant_namespace_admin(core: client.CoreV1Api, api: client.ApiClient, namespace: str) -> None:
+    """Bind the namespace's ``default`` account to ``cluster-admin`` there, as Karvdash's
+    provisioning does for every user namespace."""
+    client.RbacAuthorizationV1Api(api).create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": "karvdash-test-admin"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
+        },
+    )
+
+
+def _account_token(core: client.CoreV1Api, namespace: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        account = core.read_namespaced_service_account("default", namespace)
+        for ref in account.secrets or []:
+            secret = core.read_namespaced_secret(ref.name, namespace)
+            if secret.data and "token" in secret.data:
+                return base64.b64decode(secret.data["token"]).decode()
+        time.sleep(0.2)
+    raise AssertionError(f"no token for the default service account of {namespace}")
+
+
+def user_kubeconfig(
+    core: client.CoreV1Api, admin_kubeconfig: Path, namespace: str, path: Path
+) -> Path:
+    """A kubeconfig acting as ``system:serviceaccount:<namespace>:default``."""
+    admin = yaml.safe_load(admin_kubeconfig.read_text())
+    cluster = admin["clusters"][0]["cluster"]
+    if "certificate-authority" in cluster:
+        ca = Path(cluster["certificate-authority"])
+        if not ca.is_absolute():
+            ca = admin_kubeconfig.parent / ca
+        cluster = {"server": cluster["server"], "certificate-authority": str(ca)}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": {"token": _account_token(core, namespace)}}],
+        "contexts": [
+            {"name": "x", "context": {"cluster": "c", "user": "u", "namespace": namespace}}
+        ],
+        "current-context": "x",
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path

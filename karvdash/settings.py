@@ -102,6 +102,47 @@ class Karvdash(Configurable):
         help="Base URL of the private container registry (registry v2 API).",
     ).tag(config=True)
 
+    # --- registry ---
+    registry_username = Unicode(
+        "",
+        help="""User name with which the hub service authenticates to the registry (HTTP
+        Basic, or traded for a token when the registry asks). Only the hub service needs it.""",
+    ).tag(config=True)
+
+    registry_password = Unicode(
+        "",
+        help="""Password for ``registry_username``. Only the hub service needs it; give it as
+        ``KARVDASH_REGISTRY_PASSWORD`` from a Kubernetes Secret rather than in a file.""",
+    ).tag(config=True)
+
+    registry_ca_file = Unicode(
+        "",
+        help="""CA bundle (PEM) that signs the registry's TLS certificate, when it is not one
+        of the system's CAs.""",
+    ).tag(config=True)
+
+    registry_gc_command = List(
+        Unicode(),
+        help="""Command (argument list) that runs the registry's garbage collector, e.g.
+        ``["kubectl", "exec", "-n", "registry", "deploy/registry", "--", "registry",
+        "garbage-collect", "--delete-untagged", "/etc/docker/registry/config.yml"]``.
+        The hub service refuses uploads and deletions while it runs. Empty: garbage
+        collection from Karvdash is off.""",
+    ).tag(config=True)
+
+    registry_storage_dir = Unicode(
+        "",
+        help="""The registry's storage folder, if the hub service can read it (the dev
+        registry; a shared volume): garbage collection then reports the bytes it freed.""",
+    ).tag(config=True)
+
+    registry_gateway_url = Unicode(
+        "http://proxy-public/services/karvdash/",
+        help="""URL at which users' servers reach the hub service (``/services/karvdash/``
+        behind JupyterHub's proxy); the server extension forwards ``/karvdash/api/images``
+        there.""",
+    ).tag(config=True)
+
     ingress_class = Unicode(
         "nginx",
         help="``ingressClassName`` given to the Ingress of every service.",

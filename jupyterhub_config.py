@@ -2,8 +2,8 @@
 
 Run it with ``jupyterhub -f jupyterhub_config.py``. ``karvdash dev`` does, with the
 environment below filled in for the dev stack; on a real cluster the hub's Deployment
-sets the same variables (deploy/hub/). Anything here can be overridden by a file named in
-``$KARVDASH_HUB_EXTRA_CONFIG`` (loaded last), and every ``c.Karvdash.*`` setting also by
+sets the same variables (deploy/hub/). Anything here can be overridden by the files named
+in ``$KARVDASH_HUB_EXTRA_CONFIG`` (``:``-separated, loaded last), and every ``c.Karvdash.*`` setting also by
 its ``KARVDASH_*`` variable (docs/configuration.md).
 
 Environment read here:
@@ -91,6 +91,5 @@ c.JupyterHub.cleanup_servers = False  # servers outlive a hub restart
 # c.KarvdashSpawner.resource_quota = {"requests.cpu": "8", "requests.memory": "32Gi"}
 # c.KarvdashSpawner.delete_namespace_on_user_delete = False
 
-extra = env("KARVDASH_HUB_EXTRA_CONFIG")
-if extra:
+for extra in filter(None, env("KARVDASH_HUB_EXTRA_CONFIG", "").split(os.pathsep)):
     load_subconfig(extra)

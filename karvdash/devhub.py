@@ -106,9 +106,10 @@ class DevHub:
     admin_kubeconfig: Path
     address: str = "127.0.0.1"
     public_port: int | None = None
-    extra_config: Path | None = None
+    extra_config: list[Path] = field(default_factory=list)
     progress: Callable[[str], None] = print
-    admin_password: str | None = None  # set only on the start that created it
+    admin_password: str | None = None  # known only to the process that made the account
+    created_admin: bool = False  # whether the last start made the first admin's account
     ports: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -152,10 +153,9 @@ class DevHub:
             }
         )
         env.pop("KARVDASH_ADMIN_PASSWORD", None)
-        if self.admin_password:
+        if self.created_admin and self.admin_password:
             env["KARVDASH_ADMIN_PASSWORD"] = self.admin_password
-        if self.extra_config is not None:
-            env["KARVDASH_HUB_EXTRA_CONFIG"] = str(self.extra_config)
+        env["KARVDASH_HUB_EXTRA_CONFIG"] = os.pathsep.join(str(p) for p in self.extra_config)
         return env
 
     def start(self, supervisor: Supervisor, settings_env: dict[str, str]) -> None:
@@ -164,7 +164,10 @@ class DevHub:
         self.kubeconfig.write_text(yaml.safe_dump(hub_kubeconfig(self.admin_kubeconfig, token)))
         self.kubeconfig.chmod(0o600)
         self.ports = self._ports()
-        self.admin_password = self._first_admin_password()
+        fresh = self._first_admin_password()
+        self.created_admin = fresh is not None
+        if fresh:
+            self.admin_password = fresh
         supervisor.start(
             "hub",
             [sys.executable, "-m", "jupyterhub", "-f", str(hub_config_file())],
@@ -172,7 +175,7 @@ class DevHub:
             cwd=self.state_dir,
         )
         self._wait(supervisor)
-        if self.admin_password:
+        if self.created_admin:
             (self.state_dir / "first-admin-created").write_text(ADMIN_USER + "\n")
         self.progress(f"JupyterHub ready at {self.url}")
 

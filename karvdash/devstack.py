@@ -61,7 +61,7 @@ class DevStack:
         webhook_address: str = "127.0.0.1",
         hub: bool = True,
         hub_port: int | None = None,
-        hub_extra_config: Path | None = None,
+        hub_extra_config: list[Path] | None = None,
     ) -> None:
         self.cluster = cluster
         self.webhook = webhook
@@ -84,7 +84,7 @@ class DevStack:
                 state_dir / "hub",
                 cluster.kubeconfig,
                 public_port=hub_port,
-                extra_config=hub_extra_config,
+                extra_config=list(hub_extra_config or []),
                 progress=progress,
             )
 
@@ -154,6 +154,14 @@ class DevStack:
     def stop_hub(self) -> None:
         """Stop the hub (and with it the proxy); user servers keep running, as in a cluster."""
         self._stop_child("hub")
+
+    def restart_hub(self, extra_config: list[Path] | None = None) -> None:
+        """Restart the hub, optionally with other extra config files (same URL and state)."""
+        assert self.hub is not None
+        self.stop_hub()
+        if extra_config is not None:
+            self.hub.extra_config = list(extra_config)
+        self.hub.start(self.supervisor, self.env)
 
     def _stop_child(self, name: str) -> None:
         for child in list(self.supervisor.children):
@@ -228,7 +236,7 @@ class DevStack:
             lines.append(f"  admission webhook: {self.webhook_url}")
         if self.hub is not None:
             lines.append(f"  Karvdash (JupyterHub): {self.hub.url}/")
-            if self.hub.admin_password:
+            if self.hub.created_admin:
                 lines.append(
                     f"  first admin: user 'admin', password {self.hub.admin_password}"
                     " (shown this once; change it at /hub/change-password)"

@@ -158,12 +158,32 @@ class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
         return public.split("/user/", 1)[0] + "/services/karvdash/"
 
     async def _make_create_pod_request(self, pod: Any, request_timeout: float) -> bool:
+        """Create the pod (one try of KubeSpawner's backoff loop: False means try again).
+
+        KubeSpawner's own version logs the whole pod, with the server's API token, on any
+        refusal; this one logs only the reason and turns refusals into a clear failure.
+        """
+        name = pod.metadata.name
         try:
-            result: bool = await super()._make_create_pod_request(pod, request_timeout)
+            await asyncio.wait_for(
+                self.api.create_namespaced_pod(self.namespace, pod), request_timeout
+            )
+        except asyncio.TimeoutError:
+            return False
         except ApiException as exc:
+            if exc.status == 409:
+                self.log.info("Pod %s/%s exists already; deleting it first", self.namespace, name)
+                await self.stop(True)
+                return False
+            if exc.status >= 500 or exc.status == 429:
+                # e.g. a new namespace whose service account has no token yet ("retry after
+                # the token is automatically created")
+                self.log.info("Creating pod %s/%s: %s; retrying", self.namespace, name, exc.reason)
+                return False
+            self.log.warning("Kubernetes refused pod %s/%s: %s", self.namespace, name, exc.reason)
             raise SpawnFailure(_pod_refusal(self.namespace, exc)) from exc
         self._say(40, "Waiting for your server to start")
-        return result
+        return True
 
     def is_pod_running(self, pod: dict[str, Any] | None) -> bool:
         """KubeSpawner's readiness test, failing early when the pod will never be ready."""

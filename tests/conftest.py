@@ -91,7 +91,7 @@ def _cluster(tmp_path_factory: pytest.TempPathFactory, pod_cidr: str) -> Iterato
         target,
         state_dir=state,
         progress=lambda m: print(f"[dev stack] {m}"),
-        hub_extra_config=Path(__file__).parent / "hub" / "hub_test_config.py",
+        hub_extra_config=[Path(__file__).parent / "hub" / "hub_test_config.py"],
     )
     stack.start()
     try:

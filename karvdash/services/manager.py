@@ -385,7 +385,7 @@ class ServiceManager:
         problems: list[str] = []
         for (pod, container), result in zip(wanted, results, strict=True):
             if isinstance(result, BaseException):
-                problems.append(f"{pod}/{container}: {status_message(result)}")
+                problems.append(f"{pod}/{container}: {_log_problem(result)}")
             else:
                 logs[f"{pod}/{container}"] = result
         if problems:
@@ -401,6 +401,17 @@ class ServiceManager:
             attempts=2,
         )
         return text
+
+
+def _log_problem(exc: BaseException) -> str:
+    """Why the API server could not give a container's log, in words."""
+    message = status_message(exc)
+    if "containerLogs" in message or "10250" in message:
+        return (
+            "the API server cannot reach the kubelet of the pod's node, which keeps the "
+            f"logs ({message})"
+        )
+    return message
 
 
 def _started_containers(pod: Mapping[str, Any]) -> Names:

@@ -1,0 +1,189 @@
+"""Spawn time of KarvdashSpawner next to plain KubeSpawner, on the same dev cluster.
+
+    python bench/spawn.py [--users 20] [--singles 3] [--check]
+
+Brings up the dev stack (real control plane, local kubelet, webhook, JupyterHub + proxy)
+in a temporary folder, then, with the same hub restarted between the two:
+
+* ``karvdash``: ``KarvdashSpawner`` as shipped (namespace + RoleBinding provisioning, the
+  webhook's mounts, the service-account token);
+* ``kubespawner``: plain ``KubeSpawner`` with ``enable_user_namespaces`` (it creates the
+  namespace too), same image, command and timeouts.
+
+For each: ``--singles`` spawns of one user, one after the other (median), then
+``--users`` users spawning at once. The time of a spawn is from the REST request
+(``POST /hub/api/users/<name>/server``) to the hub reporting the server ready; every
+server is a real ``jupyterhub-singleuser`` process started by the local kubelet, so the
+figures include its start-up. Ends with one line per target,
+``<metric>: <value> <unit> (target <target>) met|not met``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.pop("KUBECONFIG", None)
+
+from karvdash.devcluster.cluster import DevCluster
+from karvdash.devstack import DevStack
+
+PLAIN_KUBESPAWNER = """
+# ruff: noqa: F821
+c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+c.KubeSpawner.enable_user_namespaces = True
+c.KubeSpawner.user_namespace_template = "kubespawner-{username}"
+c.KubeSpawner.cmd = ["jupyterhub-singleuser"]
+"""
+
+
+class Hub:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"token {token}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(
+            method, f"{self.url}/hub/api{path}", headers=self.headers, timeout=60, **kwargs
+        )
+
+    def spawn_and_wait(self, name: str, results: dict[str, float], timeout: float = 300) -> None:
+        began = time.perf_counter()
+        answer = self.call("POST", f"/users/{name}/server")
+        if answer.status_code not in (201, 202):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.call("GET", f"/users/{name}").json()
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                results[name] = time.perf_counter() - began
+                return
+            if not server and not model.get("pending"):
+                return  # the spawn failed
+            time.sleep(0.1)
+
+    def stop(self, names: list[str]) -> None:
+        for name in names:
+            self.call("DELETE", f"/users/{name}/server")
+        deadline = time.monotonic() + 120
+        for name in names:
+            while time.monotonic() < deadline:
+                model = self.call("GET", f"/users/{name}").json()
+                if not model.get("servers") and not model.get("pending"):
+                    break
+                time.sleep(0.2)
+
+
+def admin_token(url: str, password: str) -> str:
+    session = requests.Session()
+    page = session.get(f"{url}/hub/login", timeout=10).text
+    xsrf = page.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+    session.post(
+        f"{url}/hub/login",
+        data={"_xsrf": xsrf, "username": "admin", "password": password},
+        timeout=30,
+    )
+    headers = {"X-XSRFToken": session.cookies.get("_xsrf", path="/hub/") or ""}
+    answer = session.post(
+        f"{url}/hub/api/users/admin/tokens", json={"note": "bench"}, headers=headers, timeout=10
+    )
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+def run_batch(hub: Hub, names: list[str]) -> dict[str, float]:
+    hub.call("POST", "/users", json={"usernames": names})
+    results: dict[str, float] = {}
+    threads = [threading.Thread(target=hub.spawn_and_wait, args=(n, results)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hub.stop(names)
+    return results
+
+
+def measure(hub: Hub, label: str, singles: int, users: int) -> dict[str, Any]:
+    single_times = []
+    for i in range(singles):
+        got = run_batch(hub, [f"{label}-single{i}"])
+        single_times.extend(got.values())
+    names = [f"{label}-crowd{i}" for i in range(users)]
+    crowd = run_batch(hub, names)
+    return {
+        "single": statistics.median(single_times) if single_times else float("nan"),
+        "single_ok": len(single_times),
+        "crowd_median": statistics.median(crowd.values()) if crowd else float("nan"),
+        "crowd_max": max(crowd.values()) if crowd else float("nan"),
+        "crowd_ok": len(crowd),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--users", type=int, default=20)
+    p.add_argument("--singles", type=int, default=3)
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="karvdash-bench-spawn-") as tmp:
+        state = Path(tmp)
+        plain = state / "plain_kubespawner.py"
+        plain.write_text(PLAIN_KUBESPAWNER)
+        cluster = DevCluster(state, pod_cidr="127.0.224.0/20", node_name="bench")
+        stack = DevStack(cluster, state_dir=state, progress=lambda m: print(f"  [{m}]"))
+        stack.start()
+        try:
+            assert stack.hub is not None
+            assert stack.hub.admin_password
+            hub = Hub(stack.hub.url, admin_token(stack.hub.url, stack.hub.admin_password))
+            print(f"dev stack up; {args.singles} single spawns, then {args.users} at once")
+            results = {"karvdash": measure(hub, "kd", args.singles, args.users)}
+            stack.restart_hub([plain])
+            results["kubespawner"] = measure(hub, "ks", args.singles, args.users)
+        finally:
+            stack.stop()
+
+    print(f"\n{'spawner':<12} {'1 user (median)':>16} {'N: median':>10} {'N: max':>8} {'N ok':>6}")
+    for name, r in results.items():
+        print(
+            f"{name:<12} {r['single']:>14.2f} s {r['crowd_median']:>8.2f} s "
+            f"{r['crowd_max']:>6.2f} s {r['crowd_ok']:>3}/{args.users}"
+        )
+    kd, ks = results["karvdash"], results["kubespawner"]
+    ratio_single = kd["single"] / ks["single"]
+    ratio_crowd = kd["crowd_median"] / ks["crowd_median"]
+    print(
+        f"\nratio karvdash/kubespawner: 1 user {ratio_single:.2f}x, {args.users} users "
+        f"{ratio_crowd:.2f}x (median)\n"
+    )
+    checks = [
+        ("spawn time ratio, 1 user", ratio_single, "x", "<= 1.25", ratio_single <= 1.25),
+        (f"spawn time ratio, {args.users} users", ratio_crowd, "x", "<= 1.25", ratio_crowd <= 1.25),
+        (
+            "concurrent spawns succeeded",
+            kd["crowd_ok"],
+            f"of {args.users}",
+            f"{args.users}",
+            kd["crowd_ok"] == args.users,
+        ),
+    ]
+    for metric, value, unit, target, met in checks:
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        print(f"{metric}: {shown} {unit} (target {target}) {'met' if met else 'not met'}")
+    return 0 if all(c[4] for c in checks) or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

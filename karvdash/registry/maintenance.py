@@ -25,13 +25,17 @@ class WriteGate:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[None]:
-        """Held by each upload and deletion."""
+    def check_open(self) -> None:
+        """Raise :class:`~.errors.UnderMaintenance` while garbage collection runs."""
         if self.collecting:
             raise UnderMaintenance(
                 "the registry is read-only while garbage collection runs; try again in a minute"
             )
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Held by each upload and deletion."""
+        self.check_open()
         self.writers += 1
         self._idle.clear()
         try:

@@ -10,8 +10,9 @@ in a temporary folder, then, with the same hub restarted between the two:
 * ``kubespawner``: plain ``KubeSpawner`` with ``enable_user_namespaces`` (it creates the
   namespace too), same image, command and timeouts.
 
-For each: ``--singles`` spawns of one user, one after the other (median), then
-``--users`` users spawning at once. The time of a spawn is from the REST request
+``--singles`` rounds of one spawn with each (the hub restarted with the other spawner in
+between, the order alternating, so warm-up and drift hit both alike; median), then
+``--users`` users spawning at once with each. The time of a spawn is from the REST request
 (``POST /hub/api/users/<name>/server``) to the hub reporting the server ready; every
 server is a real ``jupyterhub-singleuser`` process started by the local kubelet, so the
 figures include its start-up. Ends with one line per target,
@@ -114,26 +115,34 @@ def run_batch(hub: Hub, names: list[str]) -> dict[str, float]:
     return results
 
 
-def measure(hub: Hub, label: str, singles: int, users: int) -> dict[str, Any]:
-    single_times = []
-    for i in range(singles):
-        got = run_batch(hub, [f"{label}-single{i}"])
-        single_times.extend(got.values())
-    names = [f"{label}-crowd{i}" for i in range(users)]
-    crowd = run_batch(hub, names)
-    return {
-        "single": statistics.median(single_times) if single_times else float("nan"),
-        "single_ok": len(single_times),
-        "crowd_median": statistics.median(crowd.values()) if crowd else float("nan"),
-        "crowd_max": max(crowd.values()) if crowd else float("nan"),
-        "crowd_ok": len(crowd),
-    }
+def measure(
+    stack: DevStack, hub: Hub, configs: dict[str, list[Path]], singles: int, users: int
+) -> dict[str, dict[str, Any]]:
+    """Single spawns in alternating rounds (so drift and warm-up hit both), then crowds."""
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    for round_ in range(singles):
+        order = list(configs) if round_ % 2 == 0 else list(reversed(configs))
+        for name in order:
+            stack.restart_hub(configs[name])
+            times[name].extend(run_batch(hub, [f"{name[:2]}-single{round_}"]).values())
+    results = {}
+    for name, extra in configs.items():
+        stack.restart_hub(extra)
+        crowd = run_batch(hub, [f"{name[:2]}-crowd{i}" for i in range(users)])
+        results[name] = {
+            "single": statistics.median(times[name]) if times[name] else float("nan"),
+            "singles": times[name],
+            "crowd_median": statistics.median(crowd.values()) if crowd else float("nan"),
+            "crowd_max": max(crowd.values()) if crowd else float("nan"),
+            "crowd_ok": len(crowd),
+        }
+    return results
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--users", type=int, default=20)
-    p.add_argument("--singles", type=int, default=3)
+    p.add_argument("--singles", type=int, default=7)
     p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     args = p.parse_args()
 
@@ -149,9 +158,8 @@ def main() -> int:
             assert stack.hub.admin_password
             hub = Hub(stack.hub.url, admin_token(stack.hub.url, stack.hub.admin_password))
             print(f"dev stack up; {args.singles} single spawns, then {args.users} at once")
-            results = {"karvdash": measure(hub, "kd", args.singles, args.users)}
-            stack.restart_hub([plain])
-            results["kubespawner"] = measure(hub, "ks", args.singles, args.users)
+            configs = {"karvdash": [], "kubespawner": [plain]}
+            results = measure(stack, hub, configs, args.singles, args.users)
         finally:
             stack.stop()
 

@@ -39,6 +39,10 @@ def _start_dev(state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str],
     raise AssertionError("karvdash dev did not come up:\n" + "\n".join(lines))
 
 
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for entry in Path("/proc").iterdir():
@@ -81,10 +85,13 @@ def test_dev_runs_keeps_state_and_stops_everything(tmp_path: Path) -> None:
         kubeconfig = Path(match.group(1))
         assert kubeconfig.parent == state
         assert "admission webhook: https://127.0.0.1:" in output
+        assert re.search(r"Karvdash \(JupyterHub\): http://127\.0\.0\.1:\d+/", output), output
+        assert re.search(r"first admin: user 'admin', password \S{12,} \(shown this once", output)
         children = _children(proc.pid)
-        assert len(children) >= 6, (
-            "etcd, apiserver, controller-manager, scheduler, kubelet, webhook"
+        assert len(children) >= 7, (
+            "etcd, apiserver, controller-manager, scheduler, kubelet, webhook, hub"
         )
+        descendants = children | {g for c in children for g in _children(c)}
         api = config.new_client_from_config(str(kubeconfig))
         v1 = client.CoreV1Api(api)
         v1.create_namespace({"metadata": {"name": "keep-me"}})
@@ -93,11 +100,14 @@ def test_dev_runs_keeps_state_and_stops_everything(tmp_path: Path) -> None:
         code = _stop(proc)
     assert code == 0
     time.sleep(0.5)
-    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    alive = [pid for pid in descendants if Path(f"/proc/{pid}").exists()]
     assert not alive, f"processes left behind: {alive}"
 
-    proc, _ = _start_dev(state, env)
+    proc, lines = _start_dev(state, env)
     try:
+        output = "\n".join(lines)
+        assert "first admin: user 'admin' (its password was shown at first start)" in output
+        assert "password" not in output.replace("its password was", "")
         api = config.new_client_from_config(str(kubeconfig))
         names = [ns.metadata.name for ns in client.CoreV1Api(api).list_namespace().items]
         api.close()
@@ -124,7 +134,10 @@ def test_dev_with_an_explicit_kubeconfig_starts_no_local_cluster(
             if "Press Ctrl-C" in line:
                 break
         assert f"kubeconfig: {kubeconfig}" in [line.strip() for line in lines]
-        assert _children(proc.pid) == set()
+        # no control plane, no kubelet: only the hub (which runs its proxy)
+        programs = [_cmdline(pid) for pid in _children(proc.pid)]
+        assert len(programs) == 1, programs
+        assert "jupyterhub" in programs[0]
     finally:
         assert _stop(proc) == 0
 

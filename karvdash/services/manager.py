@@ -156,14 +156,47 @@ class ServiceManager:
         return sorted(found, key=lambda s: (s.created or epoch, s.name))
 
     async def get(self, name: str) -> Service:
-        """One service with its pods and status; :class:`NotFound` if there is none."""
+        """One service with every object it holds; :class:`NotFound` if there is none."""
         self._check_name(name)
-        services, pods, ingresses = await self._gather_lists(f"{SERVICE_LABEL}={name}")
-        main = [s for s in services if (s.get("metadata") or {}).get("name") == name]
+        selector = f"{SERVICE_LABEL}={name}"
+        try:
+            found = await asyncio.gather(
+                *(self._list_any_version(kind, selector) for kind in KINDS.values())
+            )
+        except Exception as exc:
+            raise karvdash_error(exc, f"reading service {name}") from None
+        by_kind = {kind: items for kind, items in zip(KINDS, found, strict=True)}
+        main = [s for s in by_kind["Service"] if s["metadata"]["name"] == name]
         if not main:
             raise NotFound(f"there is no service {name!r}")
-        refs = tuple(ObjectRef(o["kind"], o["metadata"]["name"]) for o in services + ingresses)
-        return service_from_objects(main[0], pods, ingresses[0] if ingresses else None, refs)
+        refs = tuple(
+            ObjectRef(kind, item["metadata"]["name"])
+            for kind in sorted(KINDS, key=lambda k: KINDS[k].rank)
+            for item in by_kind[kind]
+        )
+        ingresses = by_kind["Ingress"]
+        return service_from_objects(
+            main[0], by_kind["Pod"], ingresses[0] if ingresses else None, refs
+        )
+
+    async def _list_any_version(self, kind: Kind, selector: str) -> Objects:
+        """Objects of ``kind`` matching ``selector``, through its first served version."""
+        for version in kind.api_versions:
+            if (kind.kind, version) in self._unserved:
+                continue
+            path = kind.collection_path(self.namespace, version)
+            try:
+                answer = await with_retries(
+                    partial(request_json, self.api, "GET", path, query={"labelSelector": selector}),
+                    f"listing {kind.plural}",
+                )
+            except Exception as exc:
+                if getattr(exc, "status", None) == 404:
+                    self._unserved.add((kind.kind, version))
+                    continue
+                raise
+            return [*(answer.get("items") or [])]
+        return []
 
     def _check_name(self, name: str) -> None:
         try:

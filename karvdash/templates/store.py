@@ -83,7 +83,8 @@ def custom_resource(template: Template, namespace: str) -> dict[str, Any]:
         },
         "spec": {
             "name": template.name,
-            "description": template.description,
+            # Kubernetes 1.20 reads an empty string here as null and refuses it.
+            **({"description": template.description} if template.description else {}),
             "singleton": template.singleton,
             "variables": [v.name for v in template.variables],
             "source": template.source,

@@ -215,7 +215,13 @@ class RegistryClient:
                     allow_redirects=False,
                 )
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
-                if replayable and method in ("GET", "HEAD") and attempt < RETRIES:
+                # a dropped connection (a restarted registry, a stale pooled connection):
+                # try again whatever the method when the body can be sent again; every
+                # request here is idempotent or harmless to repeat (a second upload
+                # session is purged by the registry)
+                dropped = isinstance(exc, aiohttp.ClientConnectionError)
+                idempotent = method in ("GET", "HEAD")
+                if replayable and (idempotent or dropped) and attempt < RETRIES:
                     await asyncio.sleep(0.2 * 2**attempt)
                     continue
                 raise RegistryUnavailable(

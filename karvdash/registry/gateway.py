@@ -78,17 +78,27 @@ class RegistryGateway:
     async def tags(
         self, repo: str, n: int | None = None, last: str | None = None
     ) -> dict[str, Any]:
+        """One page of tags, in lexical order.
+
+        Paged here: Distribution 2.x ignores ``n``/``last`` on tags and answers them all,
+        unordered (a repository has far fewer tags than a registry has repositories).
+        """
         check_repository(repo)
-        page = await self.client.tags(repo, page_size(n), last or None)
-        return {"repository": repo, "tags": page.items, "next": page.next}
+        size = page_size(n)
+        tags = sorted(await self.all_tags(repo))
+        if last:
+            tags = [t for t in tags if t > last]
+        more = len(tags) > size
+        tags = tags[:size]
+        return {"repository": repo, "tags": tags, "next": tags[-1] if more else None}
 
     async def all_tags(self, repo: str) -> list[str]:
         tags: list[str] = []
         last: str | None = None
         while True:
-            page = await self.client.tags(repo, MAX_PAGE, last)
+            page = await self.client.tags(repo, None, last)
             tags.extend(page.items)
-            if not page.next or not page.items:
+            if not page.next or not page.items or page.next == last:
                 return tags
             last = page.next
 

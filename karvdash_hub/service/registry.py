@@ -136,16 +136,25 @@ class UploadHandler(RegistryHandler):
     task: asyncio.Task[Any] | None = None
     upload: Upload | None = None
     dropping = False
+    refusal: Exception | None = None
 
     async def prepare(self) -> None:
         await super().prepare()
         if self.request.method != "PUT":
             return
-        upload_id = self.path_kwargs["upload_id"]
+        self.request.connection.set_max_body_size(MAX_ARCHIVE)  # type: ignore[union-attr]
+        try:
+            self._start(self.path_kwargs["upload_id"])
+        except (KarvdashError, web.HTTPError) as exc:
+            # answering now would cut the body short, and proxies turn that into a 502/503:
+            # read the body, drop it, and answer with the refusal at its end
+            self.refusal = exc
+            self.dropping = True
+
+    def _start(self, upload_id: str) -> None:
         upload = self.uploads.get(self.user["name"], upload_id)
         if upload.progress.state != "waiting":
             raise web.HTTPError(409, "upload %s has already received its archive", upload_id)
-        self.request.connection.set_max_body_size(MAX_ARCHIVE)  # type: ignore[union-attr]
         self.upload = upload
         length = self.request.headers.get("Content-Length")
         upload.progress.total = int(length) if length and length.isdigit() else None
@@ -184,6 +193,8 @@ class UploadHandler(RegistryHandler):
         self.finish()
 
     async def put(self, upload_id: str) -> None:
+        if self.refusal is not None:
+            raise self.refusal
         assert self.pipe is not None
         assert self.task is not None
         assert self.upload is not None

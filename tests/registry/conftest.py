@@ -65,3 +65,26 @@ def repo() -> str:
 def hub(registry: DevRegistry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     with start_hub(tmp_path_factory.mktemp("hub"), registry) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+async def many_repos(registry: DevRegistry) -> list[str]:
+    """250 repositories ``many<hex>/rNNN`` with one tag each, in the session's registry."""
+    import asyncio
+
+    from .helpers import push_tiny
+
+    prefix = f"many{secrets.token_hex(3)}"
+    names = [f"{prefix}/r{i:03d}" for i in range(250)]
+    gw = make_gateway(registry)
+    sem = asyncio.Semaphore(8)
+
+    async def one(name: str) -> None:
+        async with sem:
+            await push_tiny(gw, name, "v1")
+
+    try:
+        await asyncio.gather(*map(one, names))
+    finally:
+        await gw.close()
+    return names

@@ -9,6 +9,9 @@ from typing import Any
 
 from karvdash.devcluster.registry import DevRegistry
 from karvdash.registry import BytePipe, RegistryGateway, UploadProgress
+from karvdash.registry import mediatypes as mt
+
+from .images import sha256
 
 
 async def feed(pipe: BytePipe, data: bytes, chunk: int = 65536) -> None:
@@ -20,6 +23,23 @@ async def feed(pipe: BytePipe, data: bytes, chunk: int = 65536) -> None:
     pipe.finish()
 
 
+async def push_tiny(gateway: RegistryGateway, repo: str, tag: str, note: str = "") -> str:
+    """Push a minimal image (a configuration, one small layer) straight to the registry."""
+    config = json.dumps(
+        {"architecture": "arm64", "os": "linux", "created": "2023-01-01T00:00:00Z",
+         "rootfs": {"type": "layers", "diff_ids": []}, "note": note or repo + tag}
+    ).encode()  # fmt: skip
+    client = gateway.client
+    await client.push_blob(repo, config, sha256(config))
+    body = json.dumps(
+        {"schemaVersion": 2, "mediaType": mt.DOCKER_MANIFEST,
+         "config": {"mediaType": mt.DOCKER_CONFIG, "size": len(config),
+                    "digest": sha256(config)},
+         "layers": []}
+    ).encode()  # fmt: skip
+    return await client.put_manifest(repo, tag, mt.DOCKER_MANIFEST, body)
+
+
 async def upload(
     gateway: RegistryGateway, data: bytes, repo: str, tag: str = "v1", **kwargs: Any
 ) -> UploadProgress:
@@ -29,16 +49,15 @@ async def upload(
     return result
 
 
-def skopeo(registry: DevRegistry, *args: str) -> str:
-    """Run skopeo with the dev registry's CA and credentials; its output."""
-    creds = f"{registry.username}:{registry.password}"
+def skopeo(*args: str) -> str:
+    """Run skopeo; its output."""
     done = subprocess.run(
         ["skopeo", *args],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        env={"HOME": "/tmp", "PATH": "/usr/bin:/bin", "SKOPEO_CREDS": creds},
+        env={"HOME": "/tmp", "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -47,7 +66,7 @@ def skopeo(registry: DevRegistry, *args: str) -> str:
 def skopeo_inspect_raw(registry: DevRegistry, ref: str) -> dict[str, Any]:
     creds = f"{registry.username}:{registry.password}"
     out = skopeo(
-        registry, "inspect", "--raw", "--cert-dir", str(registry.cert_dir), "--creds", creds,
+        "inspect", "--raw", "--cert-dir", str(registry.cert_dir), "--creds", creds,
         f"docker://{registry.host}/{ref}",
     )  # fmt: skip
     data = json.loads(out)

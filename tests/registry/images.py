@@ -209,3 +209,45 @@ def multi_platform(images: dict[str, Image], ref: str = "v1") -> bytes:
         ],
     }
     return oci_tar(blobs, index)
+
+
+def write_docker_archive(path: Path, layer_sizes: list[int], chunk: int = 1 << 20) -> Path:
+    """A ``docker save`` archive of random layers written to ``path`` without holding it.
+
+    Each layer is a tar holding one file of random bytes; layers are written to disk,
+    hashed, then put into the archive with the configuration and ``manifest.json``.
+    """
+    work = path.parent / (path.name + ".layers")
+    work.mkdir(parents=True, exist_ok=True)
+    layers: list[tuple[Path, str]] = []
+    for i, size in enumerate(layer_sizes):
+        data_file = work / f"data{i}"
+        with data_file.open("wb") as out:
+            left = size
+            while left:
+                out.write(os.urandom(min(chunk, left)))
+                left -= min(chunk, left)
+        layer_file = work / f"layer{i}.tar"
+        with tarfile.open(layer_file, "w", format=tarfile.PAX_FORMAT) as tar:
+            tar.add(data_file, arcname=f"data/{i}.bin")
+        data_file.unlink()
+        digest = hashlib.sha256()
+        with layer_file.open("rb") as f:
+            while block := f.read(chunk):
+                digest.update(block)
+        layers.append((layer_file, "sha256:" + digest.hexdigest()))
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+         "rootfs": {"type": "layers", "diff_ids": [d for _, d in layers]}}
+    ).encode()  # fmt: skip
+    config_name = sha256(config)[7:] + ".json"
+    names = [f"{d[7:]}/layer.tar" for _, d in layers]
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for (layer_file, _), name in zip(layers, names, strict=True):
+            tar.add(layer_file, arcname=name)
+            layer_file.unlink()
+        add(tar, config_name, config)
+        manifest = [{"Config": config_name, "RepoTags": ["bench/app:v1"], "Layers": names}]
+        add(tar, "manifest.json", json.dumps(manifest).encode())
+    work.rmdir()
+    return path

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -144,6 +145,7 @@ def main() -> int:
     p.add_argument("--users", type=int, default=20)
     p.add_argument("--singles", type=int, default=7)
     p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    p.add_argument("--logs", type=Path, help="copy the stack's logs (hub, kubelet) here")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="karvdash-bench-spawn-") as tmp:
@@ -162,6 +164,8 @@ def main() -> int:
             results = measure(stack, hub, configs, args.singles, args.users)
         finally:
             stack.stop()
+            if args.logs:
+                shutil.copytree(state / "logs", args.logs, dirs_exist_ok=True)
 
     print(f"\n{'spawner':<12} {'1 user (median)':>16} {'N: median':>10} {'N: max':>8} {'N ok':>6}")
     for name, r in results.items():
@@ -172,6 +176,8 @@ def main() -> int:
     kd, ks = results["karvdash"], results["kubespawner"]
     ratio_single = kd["single"] / ks["single"]
     ratio_crowd = kd["crowd_median"] / ks["crowd_median"]
+    for name, r in results.items():
+        print(f"{name} single spawns (s): " + ", ".join(f"{t:.2f}" for t in r["singles"]))
     print(
         f"\nratio karvdash/kubespawner: 1 user {ratio_single:.2f}x, {args.users} users "
         f"{ratio_crowd:.2f}x (median)\n"

@@ -190,6 +190,15 @@ class Karvdash(Configurable):
         config=True
     )
 
+    namespace_managers = List(
+        Unicode(),
+        default_value=["system:serviceaccount:karvdash:karvdash-hub"],
+        help="""Kubernetes user names that may set or change the ``karvdash.io/`` labels and
+        annotations of namespaces (which say whose namespace it is, and so which folders its
+        pods get); the webhook refuses that to everybody else. Members of the group
+        ``system:masters`` always may. The default is the hub's ServiceAccount.""",
+    ).tag(config=True)
+
     storage_opt_out_annotation = Unicode(
         "karvdash.io/no-storage",
         help="""Pod annotation that, set to ``"true"``, keeps the webhook from adding the

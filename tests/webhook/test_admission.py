@@ -130,3 +130,59 @@ async def test_ephemeral_container_added_through_the_subresource_is_checked() ->
     answer, result = await WEBHOOK.validate(request(doc))
     assert result == "denied"
     assert 'Ephemeral container "debug"' in answer["response"]["status"]["message"]
+
+
+# A namespace named like a user's whose label is missing or names somebody else.
+STRIPPED = Webhook(
+    make_policy(), StaticNamespaceDirectory({NAMESPACE: SLUG, "karvdash-mallory": SLUG})
+)
+ROOT = pod(volumes=[{"name": "root", "hostPath": {"path": "/"}}])
+
+
+@pytest.mark.parametrize(
+    "namespace", ["karvdash-bob", "karvdash-mallory"], ids=["no-label", "alice"]
+)
+async def test_user_namespace_with_an_untrusted_label_gets_no_node_folder(namespace: str) -> None:
+    for unlabelled in (False, True):
+        doc = review(ROOT, namespace=namespace)
+        answer, result = await STRIPPED.validate(request(doc), unlabelled=unlabelled)
+        assert result == "denied"
+        message = answer["response"]["status"]["message"]
+        assert 'Volume "root" mounts the node folder "/"' in message
+        assert "the owner of this namespace is unknown" in message
+    own = pod(volumes=[{"name": "x", "hostPath": {"path": "/mnt/local/alice"}}])
+    _, result = await STRIPPED.validate(request(review(own, namespace=namespace)))
+    assert result == "denied"
+    _, result = await STRIPPED.validate(request(review(PRIVILEGED, namespace=namespace)))
+    assert result == "denied"
+    _, result = await STRIPPED.validate(request(review(pod(), namespace=namespace)))
+    assert result == "allowed"
+
+
+async def test_user_namespace_with_an_untrusted_label_gets_no_storage() -> None:
+    answer, result = await STRIPPED.mutate(request(review(pod(), namespace="karvdash-mallory")))
+    assert (result, answer["response"]) == ("allowed", {"uid": UID, "allowed": True})
+
+
+async def test_operator_folders_stay_allowed_where_the_owner_is_unknown() -> None:
+    webhook = Webhook(make_policy(allowed_host_paths=["/datasets"]), StaticNamespaceDirectory())
+    data = pod(volumes=[{"name": "d", "hostPath": {"path": "/datasets/imagenet"}}])
+    _, result = await webhook.validate(request(review(data, namespace="karvdash-bob")))
+    assert result == "allowed"
+    answer, _ = await webhook.validate(request(review(ROOT, namespace="karvdash-bob")))
+    assert "pods here may only mount /datasets" in answer["response"]["status"]["message"]
+
+
+async def test_unlabelled_namespaces_without_the_prefix_are_left_alone() -> None:
+    for namespace in ("kube-system", "karvdash", "team-karvdash-x"):
+        _, result = await STRIPPED.validate(
+            request(review(ROOT, namespace=namespace)), unlabelled=True
+        )
+        assert result == "allowed", namespace
+
+
+async def test_the_rightful_owner_keeps_their_folders() -> None:
+    own = pod(volumes=[{"name": "x", "hostPath": {"path": "/mnt/local/alice"}}])
+    for unlabelled in (False, True):
+        _, result = await STRIPPED.validate(request(review(own)), unlabelled=unlabelled)
+        assert result == "allowed"

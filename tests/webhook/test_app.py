@@ -13,6 +13,7 @@ import requests
 from karvdash_webhook.admission import Webhook
 from karvdash_webhook.app import MAX_BODY_BYTES
 from karvdash_webhook.namespaces import NamespaceDirectory, StaticNamespaceDirectory
+from karvdash_webhook.ownership import Owner
 from karvdash_webhook.server import WebhookServer
 
 from .conftest import ServerThread, TLSFiles
@@ -128,7 +129,7 @@ def test_not_ready_until_the_directory_has_synced(
 
 
 class Broken(StaticNamespaceDirectory):
-    async def slug_for(self, namespace: str) -> str | None:
+    async def owner_of(self, namespace: str, *, unlabelled: bool = False) -> Owner | None:
         raise RuntimeError("the directory is broken: secret detail")
 
 
@@ -150,6 +151,7 @@ def test_unknown_routes_and_methods_get_json_errors(
     missing = http.get(webhook_url + "/nothing")
     assert missing.status_code == 404
     assert "no such endpoint /nothing" in missing.json()["message"]
+    assert "/validate-namespace" in missing.json()["message"]
     wrong = http.get(webhook_url + "/mutate")
     assert wrong.status_code == 405
     assert wrong.json() == {"message": "Method Not Allowed"}
@@ -183,6 +185,29 @@ def test_metrics_count_reviews_by_endpoint_and_result(
     assert metric(text, reviews, endpoint="validate", result="denied") == 1
     latency = "karvdash_webhook_review_duration_seconds_count"
     assert metric(text, latency, endpoint="mutate") == 2
+
+
+def test_namespace_guard_and_unlabelled_pods_are_answered_on_their_own_paths(
+    http: requests.Session, start_server: Callable[[NamespaceDirectory], ServerThread]
+) -> None:
+    server = start_server(StaticNamespaceDirectory({"karvdash-alice": "alice"}))
+    root = pod(volumes=[{"name": "root", "hostPath": {"path": "/"}}])
+    stripped = post(http, server.url + "/validate-unlabelled", review(root, namespace="karvdash-x"))
+    assert stripped.status_code == 200
+    assert "owner of this namespace is unknown" in stripped.json()["response"]["status"]["message"]
+    other = post(http, server.url + "/validate-unlabelled", review(root, namespace="kube-system"))
+    assert other.json()["response"] == {"uid": UID, "allowed": True}
+    namespace = {"metadata": {"name": "karvdash-alice", "labels": {"karvdash.io/user": "bob"}}}
+    old = {"metadata": {"name": "karvdash-alice", "labels": {"karvdash.io/user": "alice"}}}
+    guard = review(namespace, kind="Namespace", operation="UPDATE", namespace=None, old=old)
+    refused = post(http, server.url + "/validate-namespace", guard).json()["response"]
+    assert refused["allowed"] is False
+    assert 'may not change the label "karvdash.io/user"' in refused["status"]["message"]
+    text = http.get(server.url + "/metrics").text
+    reviews = "karvdash_webhook_reviews_total"
+    assert metric(text, reviews, endpoint="validate-unlabelled", result="denied") == 1
+    assert metric(text, reviews, endpoint="validate-unlabelled", result="allowed") == 1
+    assert metric(text, reviews, endpoint="validate-namespace", result="denied") == 1
 
 
 def test_readiness_also_waits_for_a_pending_registration() -> None:

@@ -91,6 +91,21 @@ def test_settings_file_of_the_config_map_loads(tmp_path: Path) -> None:
     assert settings.storage_opt_out_annotation == "karvdash.io/no-storage"
 
 
+def test_the_hubs_account_manages_namespaces_by_default_and_in_the_config_map(
+    tmp_path: Path,
+) -> None:
+    hub = DEPLOY.parent / "hub" / "rbac.yaml"
+    (account,) = [d for d in yaml.safe_load_all(hub.read_text()) if d["kind"] == "ServiceAccount"]
+    meta = account["metadata"]
+    username = f"system:serviceaccount:{meta['namespace']}:{meta['name']}"
+    assert load_settings(env={}).namespace_managers == [username]
+    path = tmp_path / "karvdash.json"
+    path.write_text(by_kind("config.yaml")["ConfigMap"]["data"]["karvdash.json"])
+    settings = load_settings(config_file=path, env={})
+    assert settings.namespace_managers == [username]
+    assert settings.namespace_prefix == load_settings(env={}).namespace_prefix
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in DEPLOY.glob("*.yaml")))
 def test_manifests_name_the_karvdash_namespace(name: str) -> None:
     for doc in documents(name):

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 from karvdash_webhook.namespaces import (
+    ClaimCache,
     KubernetesError,
     ResourceExpired,
-    SlugCache,
     StaticNamespaceDirectory,
 )
+from karvdash_webhook.ownership import UNKNOWN, Owner
 
 
 def namespace(name: str, slug: str | None = None, rv: str = "1") -> dict[str, Any]:
@@ -19,36 +20,45 @@ def namespace(name: str, slug: str | None = None, rv: str = "1") -> dict[str, An
 
 
 async def test_static_directory_answers_from_its_mapping() -> None:
-    directory = StaticNamespaceDirectory({"karvdash-alice": "alice"})
+    directory = StaticNamespaceDirectory({"karvdash-alice": "alice", "team-x": "bob"})
     await directory.start()
     assert directory.ready
-    assert await directory.slug_for("karvdash-alice") == "alice"
-    assert await directory.slug_for("default") is None
+    assert await directory.owner_of("karvdash-alice") == Owner("alice")
+    assert await directory.owner_of("team-x") == Owner("bob")
+    assert await directory.owner_of("default") is None
     await directory.stop()
 
 
+async def test_static_directory_applies_the_name_prefix() -> None:
+    directory = StaticNamespaceDirectory({"karvdash-alice": "bob"})
+    assert await directory.owner_of("karvdash-alice") == UNKNOWN
+    assert await directory.owner_of("karvdash-carol") == UNKNOWN
+    assert await directory.owner_of("karvdash-carol", unlabelled=True) == UNKNOWN
+    assert await directory.owner_of("kube-system", unlabelled=True) is None
+
+
 def test_list_replaces_everything() -> None:
-    cache = SlugCache()
-    cache.slugs["gone"] = "old"
+    cache = ClaimCache()
+    cache.claims["gone"] = Owner("old")
     cache.replace(
         {
             "metadata": {"resourceVersion": "10"},
             "items": [namespace("karvdash-alice", "alice"), namespace("karvdash-bad", "Bad.Slug")],
         }
     )
-    assert cache.slugs == {"karvdash-alice": "alice"}
+    assert cache.claims == {"karvdash-alice": Owner("alice"), "karvdash-bad": UNKNOWN}
     assert cache.resource_version == "10"
 
 
 def test_watch_events_keep_the_cache_current() -> None:
-    cache = SlugCache()
+    cache = ClaimCache()
     cache.apply({"type": "ADDED", "object": namespace("karvdash-bob", "bob", "11")})
-    assert cache.slugs == {"karvdash-bob": "bob"}
+    assert cache.claims == {"karvdash-bob": Owner("bob")}
     cache.apply({"type": "MODIFIED", "object": namespace("karvdash-bob", None, "12")})
-    assert cache.slugs == {}
+    assert cache.claims == {}
     cache.apply({"type": "ADDED", "object": namespace("karvdash-bob", "bob", "13")})
     cache.apply({"type": "DELETED", "object": namespace("karvdash-bob", "bob", "14")})
-    assert cache.slugs == {}
+    assert cache.claims == {}
     cache.apply({"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "20"}}})
     assert cache.resource_version == "20"
 
@@ -56,10 +66,10 @@ def test_watch_events_keep_the_cache_current() -> None:
 def test_expired_watch_asks_for_a_new_list() -> None:
     event = {"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old"}}
     with pytest.raises(ResourceExpired):
-        SlugCache().apply(event)
+        ClaimCache().apply(event)
 
 
 def test_other_watch_errors_are_reported() -> None:
     event = {"type": "ERROR", "object": {"kind": "Status", "code": 500, "message": "boom"}}
     with pytest.raises(KubernetesError, match="boom"):
-        SlugCache().apply(event)
+        ClaimCache().apply(event)

@@ -162,10 +162,55 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
         yield from _paths(child, (*prefix, key))
 
 
+keys = st.sampled_from(["karvdash.io/user", "karvdash.io/username", "team"])
+metadata_maps = st.none() | st.dictionaries(keys, st.sampled_from(["alice", "bob"]), max_size=3)
+users = st.fixed_dictionaries(
+    {},
+    optional={
+        "username": st.sampled_from(["system:serviceaccount:karvdash-alice:default", "admin"]),
+        "groups": st.lists(st.sampled_from(["system:masters", "system:authenticated"])),
+    },
+)
+
+
+def _namespace(labels: dict[str, str] | None, notes: dict[str, str] | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "karvdash-alice"}
+    if labels is not None:
+        metadata["labels"] = labels
+    if notes is not None:
+        metadata["annotations"] = notes
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+namespaces = st.builds(_namespace, metadata_maps, metadata_maps)
+
+
+@st.composite
+def namespace_reviews(draw: st.DrawFn) -> dict[str, Any]:
+    """A review of a Namespace, as the API server sends the namespace guard."""
+    operation = draw(st.sampled_from(["UPDATE", "CREATE", "DELETE"]))
+    request: dict[str, Any] = {
+        "uid": draw(st.text(min_size=1, max_size=36)),
+        "kind": {"group": "", "version": "v1", "kind": "Namespace"},
+        "operation": operation,
+        "name": "karvdash-alice",
+        "userInfo": draw(users),
+        "object": None if operation == "DELETE" else draw(namespaces),
+        "oldObject": None if operation == "CREATE" else draw(namespaces),
+    }
+    if draw(st.integers(0, 3)) == 3:
+        request["subResource"] = draw(st.sampled_from(["status", "finalize"]))
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+
+
+ENDPOINTS = st.sampled_from(["/mutate", "/validate", "/validate-unlabelled", "/validate-namespace"])
+any_reviews = reviews() | namespace_reviews()
+
+
 @st.composite
 def damaged_reviews(draw: st.DrawFn) -> dict[str, Any]:
     """A well-formed review with one field deleted or replaced by any JSON value."""
-    doc = draw(reviews())
+    doc = draw(any_reviews)
     path = draw(st.sampled_from(list(_paths(doc))[1:]))
     parent = doc
     for key in path[:-1]:
@@ -213,7 +258,7 @@ def check_answer(http: requests.Session, base: str, endpoint: str, doc: Any) -> 
 
 
 @OVER_HTTP
-@given(doc=reviews(), endpoint=st.sampled_from(["/mutate", "/validate"]))
+@given(doc=any_reviews, endpoint=ENDPOINTS)
 def test_well_formed_reviews_are_answered_with_their_uid(
     http: requests.Session, webhook_url: str, doc: dict[str, Any], endpoint: str
 ) -> None:
@@ -240,7 +285,7 @@ def test_random_pods_created_by_a_user_get_a_patch_that_applies_once(
 
 
 @OVER_HTTP
-@given(doc=damaged_reviews(), endpoint=st.sampled_from(["/mutate", "/validate"]))
+@given(doc=damaged_reviews(), endpoint=ENDPOINTS)
 def test_damaged_reviews_get_an_answer_or_a_400(
     http: requests.Session, webhook_url: str, doc: dict[str, Any], endpoint: str
 ) -> None:
@@ -248,7 +293,7 @@ def test_damaged_reviews_get_an_answer_or_a_400(
 
 
 @OVER_HTTP
-@given(doc=json_values, endpoint=st.sampled_from(["/mutate", "/validate"]))
+@given(doc=json_values, endpoint=ENDPOINTS)
 def test_random_json_gets_a_400(
     http: requests.Session, webhook_url: str, doc: Any, endpoint: str
 ) -> None:
@@ -258,7 +303,7 @@ def test_random_json_gets_a_400(
 
 
 @OVER_HTTP
-@given(body=st.binary(max_size=300), endpoint=st.sampled_from(["/mutate", "/validate"]))
+@given(body=st.binary(max_size=300), endpoint=ENDPOINTS)
 def test_random_bytes_get_a_400(
     http: requests.Session, webhook_url: str, body: bytes, endpoint: str
 ) -> None:

@@ -77,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NS=SLUG",
-        help="fixed namespace -> user slug mapping instead of watching the API (tests, bench)",
+        help="fixed namespace -> user label mapping instead of watching the API (tests, bench)",
     )
     kube.add_argument(
         "--register",
@@ -165,10 +165,11 @@ async def serve(options: argparse.Namespace, stop: asyncio.Event) -> None:
     api = None
     if options.register or not options.namespace:
         api = await api_client(options.kubeconfig)
+    prefix = settings.namespace_prefix
     directory: NamespaceDirectory = (
-        StaticNamespaceDirectory(static_mapping(options.namespace))
+        StaticNamespaceDirectory(static_mapping(options.namespace), prefix=prefix)
         if options.namespace
-        else KubernetesNamespaceDirectory(api)
+        else KubernetesNamespaceDirectory(api, prefix=prefix)
     )
     webhook = Webhook(Policy.from_settings(settings), directory)
     server = WebhookServer(

@@ -1,8 +1,14 @@
-"""The decisions behind ``/mutate`` and ``/validate``, without HTTP.
+"""The decisions behind the review endpoints, without HTTP.
 
 :class:`Webhook` takes a parsed AdmissionRequest and returns the AdmissionReview to
 send back, with the result label used by the metrics. Requests it does not handle
 (other kinds, operations, subresources, namespaces of no user) are allowed unchanged.
+
+* :meth:`Webhook.mutate` (``/mutate``): storage domains for new Pods;
+* :meth:`Webhook.validate` (``/validate``, and ``/validate-unlabelled`` with
+  ``unlabelled=True``): pods and pod templates in user namespaces;
+* :meth:`Webhook.validate_namespace` (``/validate-namespace``): the ``karvdash.io/``
+  labels and annotations of namespaces (:mod:`.guard`).
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import Denied, MalformedReview
+from .guard import namespace_denial
 from .mutate import pod_patch
 from .namespaces import NamespaceDirectory
+from .ownership import Owner
 from .policy import Policy
 from .review import AdmissionRequest, AdmissionReview, build_response
 from .validate import pod_spec_denials, pod_template
@@ -26,11 +34,11 @@ class Webhook:
         self.policy = policy
         self.directory = directory
 
-    async def _slug(self, request: AdmissionRequest) -> str | None:
+    async def _owner(self, request: AdmissionRequest, unlabelled: bool = False) -> Owner | None:
         namespace = request.get("namespace")
         if not namespace:
             return None
-        return await self.directory.slug_for(namespace)
+        return await self.directory.owner_of(namespace, unlabelled=unlabelled)
 
     async def mutate(self, request: AdmissionRequest) -> tuple[AdmissionReview, str]:
         """Add the storage domains to a Pod being created in a user namespace."""
@@ -45,22 +53,37 @@ class Webhook:
             or request.get("subResource")
         ):
             return build_response(uid, True), "allowed"
-        slug = await self._slug(request)
-        if slug is None:
-            return build_response(uid, True), "allowed"
-        patch = pod_patch(pod, slug, self.policy)
+        owner = await self._owner(request)
+        if owner is None or owner.slug is None:
+            return build_response(uid, True), "allowed"  # nobody's storage to mount
+        patch = pod_patch(pod, owner.slug, self.policy)
         return build_response(uid, True, patch), ("patched" if patch else "allowed")
 
-    async def validate(self, request: AdmissionRequest) -> tuple[AdmissionReview, str]:
-        """Refuse pods and pod templates that reach outside the user's share of the node."""
+    async def validate(
+        self, request: AdmissionRequest, *, unlabelled: bool = False
+    ) -> tuple[AdmissionReview, str]:
+        """Refuse pods and pod templates that reach outside the user's share of the node.
+
+        ``unlabelled``: the API server called because the namespace has no
+        ``karvdash.io/user`` label (``/validate-unlabelled``); only namespaces whose name
+        has the user prefix are checked then.
+        """
         uid = request["uid"]
         try:
-            await self.check(request)
+            await self.check(request, unlabelled=unlabelled)
         except Denied as denied:
             return build_response(uid, False, message=denied.message), "denied"
         return build_response(uid, True), "allowed"
 
-    async def check(self, request: AdmissionRequest) -> None:
+    async def validate_namespace(self, request: AdmissionRequest) -> tuple[AdmissionReview, str]:
+        """Refuse changes of a namespace's ``karvdash.io/`` keys by anyone but a manager."""
+        uid = request["uid"]
+        message = namespace_denial(request, self.policy.namespace_managers)
+        if message is not None:
+            return build_response(uid, False, message=message), "denied"
+        return build_response(uid, True), "allowed"
+
+    async def check(self, request: AdmissionRequest, *, unlabelled: bool = False) -> None:
         """Raise :class:`Denied` with every reason when the object must be refused."""
         obj = request.get("object")
         if obj is None or request["operation"] not in ("CREATE", "UPDATE"):
@@ -74,10 +97,10 @@ class Webhook:
             return
         if request["operation"] == "UPDATE" and _unchanged(gvk, template, request.get("oldObject")):
             return  # metadata-only updates of existing objects stay possible
-        slug = await self._slug(request)
-        if slug is None:
+        owner = await self._owner(request, unlabelled)
+        if owner is None:
             return
-        denials = pod_spec_denials(template[0], template[1], slug, self.policy)
+        denials = pod_spec_denials(template[0], template[1], owner.slug, self.policy)
         if denials:
             raise Denied(denials)
 

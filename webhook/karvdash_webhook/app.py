@@ -3,7 +3,8 @@
 Routes (all public on purpose: the API server calls them without credentials, they
 have no side effects and reveal nothing but counters):
 
-* ``POST /mutate``, ``POST /validate``: AdmissionReview ``admission.k8s.io/v1``;
+* ``POST /mutate``, ``POST /validate``, ``POST /validate-unlabelled``,
+  ``POST /validate-namespace``: AdmissionReview ``admission.k8s.io/v1``;
 * ``GET /healthz`` (the process answers), ``GET /readyz`` (the namespace directory has
   synced), ``GET /metrics`` (Prometheus).
 
@@ -65,8 +66,8 @@ class NotFoundHandler(BaseHandler):
     def prepare(self) -> None:
         self.send_json_error(
             404,
-            f"no such endpoint {self.request.path}; try /mutate, /validate, /healthz, "
-            "/readyz or /metrics",
+            f"no such endpoint {self.request.path}; try /mutate, /validate, "
+            "/validate-unlabelled, /validate-namespace, /healthz, /readyz or /metrics",
         )
 
 
@@ -197,6 +198,20 @@ class ValidateHandler(ReviewHandler):
         return self.webhook.validate(request)
 
 
+class ValidateUnlabelledHandler(ReviewHandler):
+    endpoint = "validate-unlabelled"
+
+    def review(self, request: AdmissionRequest) -> Awaitable[tuple[AdmissionReview, str]]:
+        return self.webhook.validate(request, unlabelled=True)
+
+
+class ValidateNamespaceHandler(ReviewHandler):
+    endpoint = "validate-namespace"
+
+    def review(self, request: AdmissionRequest) -> Awaitable[tuple[AdmissionReview, str]]:
+        return self.webhook.validate_namespace(request)
+
+
 class HealthHandler(BaseHandler):
     def get(self) -> None:
         self.finish("ok\n")
@@ -270,6 +285,8 @@ def make_app(
         [
             (r"/mutate", MutateHandler, reviews),
             (r"/validate", ValidateHandler, reviews),
+            (r"/validate-unlabelled", ValidateUnlabelledHandler, reviews),
+            (r"/validate-namespace", ValidateNamespaceHandler, reviews),
             (r"/healthz", HealthHandler),
             (r"/readyz", ReadyHandler, {"ready": ready or (lambda: webhook.directory.ready)}),
             (r"/metrics", MetricsHandler, {"metrics": metrics}),

@@ -11,7 +11,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-ENDPOINTS = ("mutate", "validate")
+ENDPOINTS = ("mutate", "validate", "validate-unlabelled", "validate-namespace")
 RESULTS = ("allowed", "patched", "denied", "malformed", "error")
 """``patched``: allowed with a patch; ``malformed``: HTTP 400/413; ``error``: HTTP 500."""
 

@@ -1,14 +1,15 @@
-"""Which user a namespace belongs to: namespace name -> user slug.
+"""Which user a namespace belongs to: namespace name -> :class:`~.ownership.Owner`.
 
 An AdmissionReview names the namespace but does not carry its labels, so the webhook
-keeps a directory of the namespaces labelled ``karvdash.io/user``:
+keeps a directory of what the namespaces labelled ``karvdash.io/user`` claim, and applies
+the rule of :mod:`.ownership` (the name prefix wins over the label):
 
 * :class:`StaticNamespaceDirectory`: a fixed mapping (tests, benchmarks, ``--namespace``);
 * :class:`KubernetesNamespaceDirectory`: a list + watch of the labelled namespaces through
   kubernetes_asyncio, resumed from the last ``resourceVersion`` and re-listed when the
   API server says it is too old (410), with one GET on a cache miss.
 
-:class:`SlugCache` holds the pure part (applying list results and watch events) so it is
+:class:`ClaimCache` holds the pure part (applying list results and watch events) so it is
 tested without a cluster.
 """
 
@@ -20,21 +21,29 @@ import json
 import logging
 from typing import Any, Protocol
 
-from karvdash.naming import slug_from_namespace
 from karvdash.settings import USER_LABEL
+
+from .ownership import Owner, labelled_slug, owner_of
 
 log = logging.getLogger(__name__)
 
 
+DEFAULT_PREFIX = "karvdash-"
+
+
 class NamespaceDirectory(Protocol):
-    """Tells which user (slug) a namespace belongs to."""
+    """Tells which user a namespace belongs to."""
 
     @property
     def ready(self) -> bool:
         """True once the directory can answer (has synced)."""
 
-    async def slug_for(self, namespace: str) -> str | None:
-        """The user slug of ``namespace``; ``None`` if it is not a user namespace."""
+    async def owner_of(self, namespace: str, *, unlabelled: bool = False) -> Owner | None:
+        """The owner of ``namespace``; ``None`` if it is not a user namespace.
+
+        ``unlabelled``: the API server found no ``karvdash.io/user`` label on it, so a name
+        without the prefix is answered ``None`` at once, without asking the API server.
+        """
 
     async def start(self) -> None:
         """Start syncing in the background (``ready`` tells when the first sync is done)."""
@@ -44,17 +53,19 @@ class NamespaceDirectory(Protocol):
 
 
 class StaticNamespaceDirectory:
-    """A fixed namespace -> slug mapping; always ready."""
+    """Fixed labels: namespace -> the slug its ``karvdash.io/user`` label holds; always ready."""
 
-    def __init__(self, slugs: dict[str, str] | None = None) -> None:
+    def __init__(self, slugs: dict[str, str] | None = None, prefix: str = DEFAULT_PREFIX) -> None:
         self.slugs = dict(slugs or {})
+        self.prefix = prefix
 
     @property
     def ready(self) -> bool:
         return True
 
-    async def slug_for(self, namespace: str) -> str | None:
-        return self.slugs.get(namespace)
+    async def owner_of(self, namespace: str, *, unlabelled: bool = False) -> Owner | None:
+        slug = self.slugs.get(namespace)
+        return owner_of(namespace, None if slug is None else Owner(slug), self.prefix)
 
     async def start(self) -> None:
         return None
@@ -71,22 +82,23 @@ class KubernetesError(Exception):
     """The API server answered with an error (other than 410 Gone on a watch)."""
 
 
-class SlugCache:
-    """namespace -> slug, fed by list results and watch events (raw JSON dicts)."""
+class ClaimCache:
+    """namespace -> what its labels claim (:func:`~.ownership.labelled_slug`), fed by list
+    results and watch events (raw JSON dicts). Only labelled namespaces are kept."""
 
     def __init__(self) -> None:
-        self.slugs: dict[str, str] = {}
+        self.claims: dict[str, Owner] = {}
         self.resource_version: str | None = None
 
     def replace(self, namespace_list: dict[str, Any]) -> None:
         """Start over from a NamespaceList."""
-        slugs = {}
+        claims = {}
         for item in namespace_list.get("items") or ():
             name = (item.get("metadata") or {}).get("name")
-            slug = slug_from_namespace(item)
-            if name and slug:
-                slugs[name] = slug
-        self.slugs = slugs
+            claim = labelled_slug(item)
+            if name and claim is not None:
+                claims[name] = claim
+        self.claims = claims
         self.resource_version = (namespace_list.get("metadata") or {}).get("resourceVersion")
 
     def apply(self, event: dict[str, Any]) -> None:
@@ -103,11 +115,11 @@ class SlugCache:
         name = metadata.get("name")
         if kind == "BOOKMARK" or not name:
             return
-        slug = slug_from_namespace(obj) if kind in ("ADDED", "MODIFIED") else None
-        if slug:
-            self.slugs[name] = slug
+        claim = labelled_slug(obj) if kind in ("ADDED", "MODIFIED") else None
+        if claim is not None:
+            self.claims[name] = claim
         else:
-            self.slugs.pop(name, None)
+            self.claims.pop(name, None)
 
 
 class KubernetesNamespaceDirectory:
@@ -121,6 +133,7 @@ class KubernetesNamespaceDirectory:
         self,
         api_client: Any,
         *,
+        prefix: str = DEFAULT_PREFIX,
         request_timeout: float = 3.0,
         watch_timeout: int = 300,
         max_backoff: float = 30.0,
@@ -128,7 +141,8 @@ class KubernetesNamespaceDirectory:
         from kubernetes_asyncio import client
 
         self._core = client.CoreV1Api(api_client)
-        self.cache = SlugCache()
+        self.prefix = prefix
+        self.cache = ClaimCache()
         self.request_timeout = request_timeout
         self.watch_timeout = watch_timeout
         self.max_backoff = max_backoff
@@ -139,19 +153,16 @@ class KubernetesNamespaceDirectory:
     def ready(self) -> bool:
         return self._synced.is_set()
 
-    async def slug_for(self, namespace: str) -> str | None:
-        slug = self.cache.slugs.get(namespace)
-        if slug is not None:
-            return slug
-        # Not seen (yet): the namespace may be newer than our watch. Ask once.
-        call = self._core.read_namespace(namespace, _preload_content=False)
-        status, body = await self._get_json(call)
-        if status == 404:
-            return None
-        slug = slug_from_namespace(body)
-        if slug is not None:
-            self.cache.slugs[namespace] = slug
-        return slug
+    async def owner_of(self, namespace: str, *, unlabelled: bool = False) -> Owner | None:
+        claim = self.cache.claims.get(namespace)
+        if claim is None and (namespace.startswith(self.prefix) or not unlabelled):
+            # Not seen (yet): the namespace may be newer than our watch. Ask once.
+            call = self._core.read_namespace(namespace, _preload_content=False)
+            status, body = await self._get_json(call)
+            claim = labelled_slug(body) if status != 404 else None
+            if claim is not None:
+                self.cache.claims[namespace] = claim
+        return owner_of(namespace, claim, self.prefix)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="karvdash-namespace-watch")
@@ -188,7 +199,7 @@ class KubernetesNamespaceDirectory:
         call = self._core.list_namespace(label_selector=USER_LABEL, _preload_content=False)
         _, body = await self._get_json(call)
         self.cache.replace(body)
-        log.info("namespace directory: %s user namespaces", len(self.cache.slugs))
+        log.info("namespace directory: %s labelled namespaces", len(self.cache.claims))
 
     async def _watch(self) -> None:
         resp = await self._core.list_namespace(

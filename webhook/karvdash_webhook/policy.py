@@ -91,6 +91,8 @@ class Policy:
     allow_host_ports: bool = False
     allow_host_subpaths: bool = False
     opt_out_annotation: str = "karvdash.io/no-storage"
+    namespace_prefix: str = "karvdash-"
+    namespace_managers: frozenset[str] = frozenset()
     _node_paths: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -109,6 +111,8 @@ class Policy:
             allow_host_ports=settings.allow_host_ports,
             allow_host_subpaths=settings.allow_host_subpaths,
             opt_out_annotation=settings.storage_opt_out_annotation,
+            namespace_prefix=settings.namespace_prefix,
+            namespace_managers=frozenset(settings.namespace_managers),
         )
 
     def node_paths(self, slug: str) -> tuple[str, ...]:
@@ -121,18 +125,20 @@ class Policy:
             self._node_paths[slug] = paths
         return paths
 
-    def host_paths_for(self, slug: str) -> tuple[str, ...]:
-        """Node folders (normalised) a pod of user ``slug`` may mount."""
-        return tuple(dict.fromkeys([*self.node_paths(slug), *self.allowed_host_paths]))
+    def host_paths_for(self, slug: str | None) -> tuple[str, ...]:
+        """Node folders (normalised) a pod of user ``slug`` may mount (``None``: a user
+        namespace whose owner is unknown, which has no storage folders)."""
+        own = self.node_paths(slug) if slug is not None else ()
+        return tuple(dict.fromkeys([*own, *self.allowed_host_paths]))
 
-    def host_path_allowed(self, path: str, slug: str) -> bool:
-        """May a pod of user ``slug`` mount the (normalised) node folder ``path``?
+    def host_path_allowed(self, path: str, slug: str | None) -> bool:
+        """May a pod of user ``slug`` (``None``: unknown) mount the (normalised) ``path``?
 
         The user's own domain folders exactly (or below them, with ``allow_host_subpaths``:
         the node follows symbolic links the user may have planted there), and the
         operator's ``allowed_host_paths`` and everything below them.
         """
-        for root in self.node_paths(slug):
+        for root in self.node_paths(slug) if slug is not None else ():
             if path == root or (self.allow_host_subpaths and is_within(path, root)):
                 return True
         return any(is_within(path, root) for root in self.allowed_host_paths)

@@ -1,7 +1,16 @@
 """The MutatingWebhookConfiguration and ValidatingWebhookConfiguration, as plain dicts.
 
 Pure builders; :mod:`.kube` sends them to the API server. The same objects live as
-YAML in ``deploy/webhook/``.
+YAML in ``deploy/webhook/``. The hooks:
+
+* ``mutate.karvdash.io`` and ``validate.karvdash.io``: pods (and workloads) in namespaces
+  labelled ``karvdash.io/user``; ``failurePolicy: Fail``;
+* ``validate-unlabelled.karvdash.io``: pods in every namespace *without* that label, so a
+  namespace named like a user's but stripped of its label is still checked; the webhook
+  answers at once for names without the prefix. ``failurePolicy: Ignore``, so an outage
+  of the webhook never stops pods outside user namespaces (docs/webhook.md says why);
+* ``validate-namespace.karvdash.io``: Namespaces that have (or had) the label, so only
+  Karvdash may set or change their ``karvdash.io/`` keys; ``failurePolicy: Fail``.
 """
 
 from __future__ import annotations
@@ -16,9 +25,15 @@ from karvdash.settings import USER_LABEL
 CONFIGURATION_NAME = "karvdash"
 MUTATING_WEBHOOK = "mutate.karvdash.io"
 VALIDATING_WEBHOOK = "validate.karvdash.io"
+UNLABELLED_WEBHOOK = "validate-unlabelled.karvdash.io"
+NAMESPACE_WEBHOOK = "validate-namespace.karvdash.io"
 TIMEOUT_SECONDS = 5
 
 NAMESPACE_SELECTOR = {"matchExpressions": [{"key": USER_LABEL, "operator": "Exists"}]}
+UNLABELLED_SELECTOR = {"matchExpressions": [{"key": USER_LABEL, "operator": "DoesNotExist"}]}
+LABELLED_OBJECTS = {"matchExpressions": [{"key": USER_LABEL, "operator": "Exists"}]}
+"""objectSelector of the namespace guard: on UPDATE it matches when the old *or* the new
+Namespace has the label, so adding, changing and removing it are all seen."""
 
 MUTATING_RULES = [
     {
@@ -57,6 +72,36 @@ VALIDATING_RULES = [
 ]
 
 
+UNLABELLED_RULES = [
+    # Pod specs cannot change after creation, except through this subresource.
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["pods"],
+        "scope": "Namespaced",
+    },
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": ["UPDATE"],
+        "resources": ["pods/ephemeralcontainers"],
+        "scope": "Namespaced",
+    },
+]
+
+NAMESPACE_RULES = [
+    # Labels can be changed through both subresources as well (seen on the API server).
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": list(_WRITE),
+        "resources": ["namespaces", "namespaces/status", "namespaces/finalize"],
+        "scope": "Cluster",
+    }
+]
+
+
 def client_config(
     ca_bundle: bytes | str,
     path: str,
@@ -81,18 +126,30 @@ def client_config(
     return config
 
 
-def _webhook(name: str, rules: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "clientConfig": config,
-        "rules": copy.deepcopy(rules),
-        "namespaceSelector": copy.deepcopy(NAMESPACE_SELECTOR),
-        "failurePolicy": "Fail",
-        "matchPolicy": "Equivalent",
-        "sideEffects": "None",
-        "timeoutSeconds": TIMEOUT_SECONDS,
-        "admissionReviewVersions": ["v1"],
-    }
+def _webhook(
+    name: str,
+    rules: list[dict[str, Any]],
+    config: dict[str, Any],
+    *,
+    namespaces: dict[str, Any] | None = NAMESPACE_SELECTOR,
+    objects: dict[str, Any] | None = None,
+    failure: str = "Fail",
+) -> dict[str, Any]:
+    hook: dict[str, Any] = {"name": name, "clientConfig": config, "rules": copy.deepcopy(rules)}
+    if namespaces is not None:
+        hook["namespaceSelector"] = copy.deepcopy(namespaces)
+    if objects is not None:
+        hook["objectSelector"] = copy.deepcopy(objects)
+    hook.update(
+        {
+            "failurePolicy": failure,
+            "matchPolicy": "Equivalent",
+            "sideEffects": "None",
+            "timeoutSeconds": TIMEOUT_SECONDS,
+            "admissionReviewVersions": ["v1"],
+        }
+    )
+    return hook
 
 
 def webhook_configurations(
@@ -131,6 +188,24 @@ def webhook_configurations(
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": name, "labels": labels},
-        "webhooks": [_webhook(VALIDATING_WEBHOOK, VALIDATING_RULES, config("/validate"))],
+        "webhooks": [
+            _webhook(VALIDATING_WEBHOOK, VALIDATING_RULES, config("/validate")),
+            _webhook(
+                UNLABELLED_WEBHOOK,
+                UNLABELLED_RULES,
+                config("/validate-unlabelled"),
+                namespaces=UNLABELLED_SELECTOR,
+                failure="Ignore",
+            ),
+            # A Namespace is matched against its own labels by a namespaceSelector: none
+            # here, the objectSelector does the choosing.
+            _webhook(
+                NAMESPACE_WEBHOOK,
+                NAMESPACE_RULES,
+                config("/validate-namespace"),
+                namespaces=None,
+                objects=LABELLED_OBJECTS,
+            ),
+        ],
     }
     return mutating, validating

@@ -4,7 +4,8 @@
 volume, what was refused and why; an empty list means allowed. The rules:
 
 * ``hostPath`` volumes only at the user's own storage folders (or below them) and at
-  the operator's ``allowed_host_paths``; paths are normalised first;
+  the operator's ``allowed_host_paths``; paths are normalised first; in a user namespace
+  whose owner is unknown (:mod:`.ownership`) only at the ``allowed_host_paths``;
 * no ``hostNetwork``, ``hostPID``, ``hostIPC`` (``allow_host_namespaces``);
 * no ``hostPort`` (``allow_host_ports``);
 * no privileged or Windows ``hostProcess`` containers (``allow_privileged``);
@@ -99,7 +100,29 @@ def pod_template(
     return _obj(node, "metadata", where), _obj(node, path[-1], where)
 
 
-def _host_path_denials(spec: dict[str, Any], slug: str, policy: Policy) -> list[str]:
+def _outside(allowed: tuple[str, ...], slug: str | None, policy: Policy) -> str:
+    """Why a node folder is refused, and what is allowed instead (end of a sentence)."""
+    if slug is None:
+        extra = (
+            f"; pods here may only mount {describe_paths(allowed)} from the node" if allowed else ""
+        )
+        return (
+            "but the owner of this namespace is unknown (its karvdash.io/user label is "
+            "missing, invalid or does not match its name), so it has no storage folders"
+            f"{extra}. Ask an administrator to restore the label."
+        )
+    below = (
+        "(or folders below them)"
+        if policy.allow_host_subpaths
+        else "(for a folder below them, mount the storage volume with subPath)"
+    )
+    return (
+        "which is outside your storage folders; pods in user namespaces may only mount "
+        f"{describe_paths(allowed)} {below} from the node."
+    )
+
+
+def _host_path_denials(spec: dict[str, Any], slug: str | None, policy: Policy) -> list[str]:
     allowed = policy.host_paths_for(slug)
     denials = []
     for i, volume in enumerate(_items(spec, "volumes", "pod spec")):
@@ -120,15 +143,8 @@ def _host_path_denials(spec: dict[str, Any], slug: str, policy: Policy) -> list[
         if policy.host_path_allowed(path, slug):
             continue
         shown = _q(raw) if path == raw else f"{_q(raw)} (that is, {path})"
-        below = (
-            "(or folders below them)"
-            if policy.allow_host_subpaths
-            else "(for a folder below them, mount the storage volume with subPath)"
-        )
         denials.append(
-            f"Volume {name} mounts the node folder {shown}, which is outside your storage "
-            f"folders; pods in user namespaces may only mount {describe_paths(allowed)} "
-            f"{below} from the node."
+            f"Volume {name} mounts the node folder {shown}, {_outside(allowed, slug, policy)}"
         )
     return denials
 
@@ -244,9 +260,12 @@ def _pod_denials(metadata: dict[str, Any], spec: dict[str, Any], policy: Policy)
 
 
 def pod_spec_denials(
-    metadata: dict[str, Any], spec: dict[str, Any], slug: str, policy: Policy
+    metadata: dict[str, Any], spec: dict[str, Any], slug: str | None, policy: Policy
 ) -> list[str]:
-    """Every reason to refuse this pod (template) of user ``slug``; ``[]`` if allowed."""
+    """Every reason to refuse this pod (template) of user ``slug``; ``[]`` if allowed.
+
+    ``slug`` is ``None`` in a user namespace whose owner is unknown: no storage folders.
+    """
     denials = _pod_denials(metadata, spec, policy)
     denials.extend(_host_path_denials(spec, slug, policy))
     for key, label in CONTAINER_KINDS:

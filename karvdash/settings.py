@@ -8,7 +8,8 @@ The same names are read everywhere, with one order of precedence, lowest first:
    the server extension, or the file named by ``--config`` / ``$KARVDASH_CONFIG_FILE``
    (a traitlets ``.py`` or ``.json`` file) for the webhook and the CLI;
 3. environment variables ``KARVDASH_<NAME>`` (upper-case trait name; lists and the
-   storage domains as JSON, ``template_dirs`` also as an ``os.pathsep``-separated list);
+   storage domains as JSON; other lists also comma-separated, and lists of folders
+   (``template_dirs``, ``allowed_host_paths``) ``os.pathsep``-separated);
 4. explicit command-line arguments.
 """
 
@@ -326,6 +327,9 @@ def parse_storage_domain(raw: Mapping[str, Any]) -> StorageDomain:
     return StorageDomain(name, mount, host, per_user, read_only)
 
 
+_PATH_LISTS = {"template_dirs", "allowed_host_paths"}
+
+
 def _env_value(name: str, trait: Any, raw: str) -> Any:
     if isinstance(trait, Dict):
         try:
@@ -344,7 +348,10 @@ def _env_value(name: str, trait: Any, raw: str) -> Any:
                 raise TraitError(f"{ENV_PREFIX}{name.upper()} is not valid JSON: {exc}") from exc
         if name == "storage_domains":
             raise TraitError(f"{ENV_PREFIX}STORAGE_DOMAINS must be a JSON list")
-        return [p for p in stripped.split(os.pathsep) if p]
+        # folders are os.pathsep-separated, like $PATH; anything else (user names such as
+        # system:serviceaccount:ns:name hold colons) by commas
+        separator = os.pathsep if name in _PATH_LISTS else ","
+        return [p.strip() for p in stripped.split(separator) if p.strip()]
     if isinstance(trait, Bool):
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):

@@ -124,3 +124,16 @@ def test_every_setting_is_in_the_operator_docs() -> None:
     for name in Karvdash.class_traits(config=True):
         assert f"`{name}`" in docs, f"docs/configuration.md lacks {name}"
         assert f"`KARVDASH_{name.upper()}`" in docs
+
+
+def test_lists_of_names_from_the_environment_split_at_commas_not_colons() -> None:
+    from karvdash.settings import load_settings
+
+    managers = "system:serviceaccount:karvdash:karvdash-hub, system:serviceaccount:x:y"
+    settings = load_settings(env={"KARVDASH_NAMESPACE_MANAGERS": managers})
+    assert settings.namespace_managers == [
+        "system:serviceaccount:karvdash:karvdash-hub",
+        "system:serviceaccount:x:y",
+    ]
+    folders = load_settings(env={"KARVDASH_TEMPLATE_DIRS": "/a:/b"})
+    assert folders.template_dirs == ["/a", "/b"]

@@ -21,6 +21,7 @@ from typing import Any
 from .errors import RegistryUnavailable
 
 _SUMMARY = re.compile(r"(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion")
+_EMPTY = re.compile(r"Path not found: /docker/registry/v2/repositories\b")
 _BLOB = re.compile(r"blob eligible for deletion: (sha\d+:[a-f0-9]+)")
 GC_TIMEOUT = 3600.0
 
@@ -50,9 +51,16 @@ class GcReport:
         return data
 
 
+def is_empty_registry(output: str) -> bool:
+    """The collector's complaint about a registry to which nothing was ever pushed."""
+    return bool(_EMPTY.search(output))
+
+
 def parse_output(text: str, report: GcReport | None = None) -> GcReport:
     """Fill a report from the collector's output."""
     report = report or GcReport()
+    if is_empty_registry(text):
+        return report  # nothing was ever pushed: nothing to collect
     summary = _SUMMARY.search(text)
     if summary is None:
         raise RegistryUnavailable(
@@ -108,7 +116,7 @@ async def collect(
         await proc.wait()
         raise RegistryUnavailable(f"the garbage collector ran longer than {timeout} s") from exc
     text = out.decode("utf-8", "replace")
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not is_empty_registry(text):
         raise RegistryUnavailable(
             f"the garbage collector failed (exit {proc.returncode}): {text.strip()[-300:]}"
         )

@@ -26,6 +26,9 @@ from .app import make_app
 
 log = logging.getLogger("karvdash_hub.service")
 
+CHUNK = 512 * 1024
+"""Largest piece of a request body read from the socket at once (uploads stream in these)."""
+
 
 async def serve() -> None:
     try:
@@ -37,7 +40,13 @@ async def serve() -> None:
     hub_auth = HubOAuth(cache_max_age=60)
     gateway = RegistryGateway.from_settings(settings)
     app = make_app(prefix=prefix, hub_auth=hub_auth, gateway=gateway)
-    server = HTTPServer(app, xheaders=True, idle_connection_timeout=3600)
+    server = HTTPServer(
+        app,
+        xheaders=True,
+        idle_connection_timeout=3600,
+        chunk_size=CHUNK,
+        max_buffer_size=4 * CHUNK,
+    )
     server.listen(url.port or 80, url.hostname or "127.0.0.1")
     log.info(
         "Karvdash hub service at %s%s, registry %s", url.geturl().rstrip("/"), prefix,

@@ -67,6 +67,13 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):  # type: ignore[mis
     async def authenticate(self) -> dict[str, Any]:
         model = await self.hub_auth.get_user(self, sync=False)
         if not model:
+            writing = self.request.method not in ("GET", "HEAD", "OPTIONS")
+            if writing and self.get_cookie(self.hub_auth.cookie_name):
+                raise web.HTTPError(
+                    401,
+                    "a browser's write needs JupyterHub's XSRF token: send the value of the "
+                    "_xsrf cookie in an X-XSRFToken header",
+                )
             raise web.HTTPError(
                 401,
                 "log in to JupyterHub first, or send a token in 'Authorization: token <token>'",

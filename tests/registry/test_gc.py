@@ -54,6 +54,14 @@ async def test_delete_then_collect_frees_the_image_and_keeps_the_others(
     assert (await own_gateway.client.blob("team/kept", sha256(kept.layers[0]))) == kept.layers[0]
 
 
+async def test_an_empty_registry_has_nothing_to_collect(
+    own_registry: DevRegistry, own_gateway: RegistryGateway
+) -> None:
+    assert own_registry.garbage_collect().blobs_deleted == []
+    report = await own_gateway.collect_garbage()
+    assert (report.blobs_deleted, report.freed_bytes) == ([], 0)
+
+
 async def test_the_gateway_collects_with_writes_refused(own_gateway: RegistryGateway) -> None:
     await upload(own_gateway, Image([random_layer(500_000)]).docker_archive(), "x/y")
     await own_gateway.delete("x/y", "v1")

@@ -232,3 +232,26 @@ def test_memory_stays_flat_for_a_large_upload(hub: Hub, repo: str, tmp_path: Pat
     assert answer.json()["received"] == archive.stat().st_size
     grown_mib = (status_kib(pid, "VmHWM") - before) / 1024
     assert grown_mib < 40, f"the hub service's peak memory grew by {grown_mib:.0f} MiB"
+
+
+def test_a_browser_logs_in_through_oauth_and_writes_with_the_xsrf_token(hub: Hub) -> None:
+    browser = requests.Session()
+    browser.get(hub.url + "hub/login", timeout=30)
+    form = {"username": ADMIN, "password": "any", "_xsrf": browser.cookies.get("_xsrf")}
+    assert browser.post(hub.url + "hub/login", data=form, timeout=30).status_code == 200
+    index = browser.get(hub.service_url, timeout=30)  # the OAuth round trip
+    assert index.url == hub.service_url
+    assert index.json()["user"] == ADMIN
+    me = browser.get(hub.registry_api, timeout=30).json()
+    assert (me["user"], me["admin"]) == (ADMIN, True)  # a hub admin, by admin:services
+    forged = browser.post(hub.registry_api + "/uploads", json={"repository": "a", "tag": "b"})
+    assert forged.status_code == 401  # a cookie alone cannot write: cross-site requests fail
+    assert "XSRF" in forged.json()["message"]
+    xsrf = browser.cookies.get("_xsrf", path="/services/karvdash/")
+    allowed = browser.post(
+        hub.registry_api + "/uploads",
+        json={"repository": "browser/app", "tag": "v1"},
+        headers={"X-XSRFToken": xsrf or ""},
+        timeout=30,
+    )
+    assert allowed.status_code == 201, allowed.text

@@ -3,8 +3,8 @@
 Run it with ``jupyterhub -f jupyterhub_config.py``. ``karvdash dev`` does, with the
 environment below filled in for the dev stack; on a real cluster the hub's Deployment
 sets the same variables (deploy/hub/). Anything here can be overridden by the files named
-in ``$KARVDASH_HUB_EXTRA_CONFIG`` (``:``-separated, loaded last), and every ``c.Karvdash.*`` setting also by
-its ``KARVDASH_*`` variable (docs/configuration.md).
+in ``$KARVDASH_HUB_EXTRA_CONFIG`` (``:``-separated, loaded last), and every
+``c.Karvdash.*`` setting also by its ``KARVDASH_*`` variable (docs/configuration.md).
 
 Environment read here:
 
@@ -21,6 +21,10 @@ Environment read here:
                               does not start it (``CONFIGPROXY_AUTH_TOKEN`` must be shared)
 ``KARVDASH_HUB_STATE_DIR``    database, cookie secret and proxy files (default: the cwd)
 ``KARVDASH_HUB_DB_URL``       database URL (default: sqlite in the state folder)
+``KARVDASH_SERVICE_BIND_URL`` where the Karvdash hub service listens (default
+                              ``http://127.0.0.1:10101``; the hub starts it)
+``KARVDASH_REGISTRY_GATEWAY_URL`` how user servers reach that service (default: through
+                              the proxy at ``KARVDASH_PROXY_BIND_URL``)
 ``KARVDASH_SINGLEUSER_IMAGE`` image of the user servers (with Karvdash installed in it)
 ``KARVDASH_AUTHENTICATOR``    an authenticator class to use instead of sign-up + approval
 ``KUBECONFIG``                the hub's credentials outside a cluster (in a cluster: its
@@ -34,6 +38,8 @@ import os
 import shutil
 import sys
 from pathlib import Path
+
+from karvdash_hub.service.config import configure_karvdash_service
 
 env = os.environ.get
 state_dir = Path(env("KARVDASH_HUB_STATE_DIR", ".")).resolve()
@@ -80,6 +86,20 @@ c.JupyterHub.allow_named_servers = True
 # Go straight to the progress page, which shows Karvdash's steps and the pod's events.
 c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 c.JupyterHub.cleanup_servers = False  # servers outlive a hub restart
+
+# -- the Karvdash hub service (registry gateway, ingress auth) ------------------------------
+# It gets the KARVDASH_* settings (the registry's credentials among them: only the service
+# holds them; user servers get KarvdashSpawner.exported_settings only) and the hub's
+# cluster credentials.
+service_env = {k: v for k, v in os.environ.items() if k.startswith("KARVDASH_")}
+if env("KUBECONFIG"):
+    service_env["KUBECONFIG"] = env("KUBECONFIG", "")
+configure_karvdash_service(
+    c, url=env("KARVDASH_SERVICE_BIND_URL", "http://127.0.0.1:10101"), env=service_env
+)
+if not env("KARVDASH_REGISTRY_GATEWAY_URL"):
+    proxy = c.JupyterHub.bind_url.replace("0.0.0.0", "127.0.0.1").rstrip("/")  # noqa: S104
+    c.Karvdash.registry_gateway_url = f"{proxy}/services/karvdash/"
 
 # -- Karvdash's own settings (docs/configuration.md), also from KARVDASH_* variables -------
 # c.Karvdash.ingress_domain = "karvdash.example.org"

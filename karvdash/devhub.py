@@ -126,7 +126,7 @@ class DevHub:
         ports: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
         if self.public_port is not None:
             ports["public"] = self.public_port
-        for name in ("public", "hub", "proxy_api"):
+        for name in ("public", "hub", "proxy_api", "service"):
             if name not in ports:
                 ports[name] = free_port(self.address)
         path.write_text(json.dumps(ports))
@@ -148,6 +148,7 @@ class DevHub:
                 "KARVDASH_PROXY_BIND_URL": self.url,
                 "KARVDASH_HUB_BIND_URL": f"http://{self.address}:{self.ports['hub']}",
                 "KARVDASH_PROXY_API_URL": f"http://{self.address}:{self.ports['proxy_api']}",
+                "KARVDASH_SERVICE_BIND_URL": f"http://{self.address}:{self.ports['service']}",
                 "KARVDASH_ADMIN_USER": ADMIN_USER,
                 "PYTHONUNBUFFERED": "1",
             }

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .devcluster.cluster import Cluster, DevCluster
 from .devcluster.processes import Supervisor, free_port
+from .devcluster.registry import DevRegistry
 from .devhub import DevHub
 from .settings import ENV_PREFIX
 
@@ -62,6 +63,7 @@ class DevStack:
         hub: bool = True,
         hub_port: int | None = None,
         hub_extra_config: list[Path] | None = None,
+        registry: bool = True,
     ) -> None:
         self.cluster = cluster
         self.webhook = webhook
@@ -78,6 +80,7 @@ class DevStack:
         self.webhook_address = webhook_address
         self.webhook_port: int | None = None
         self.env: dict[str, str] = {}
+        self.registry = DevRegistry(state_dir / "registry") if registry else None
         self.hub: DevHub | None = None
         if hub:
             self.hub = DevHub(
@@ -108,6 +111,10 @@ class DevStack:
         self.env = self.settings_env()
         if self.webhook:
             self._start_webhook()
+        if self.registry is not None:
+            self.registry.start()
+            self.env.update(self.registry.settings_env())
+            self.progress(f"registry ready at {self.registry.url}")
         if self.hub is not None:
             self.hub.start(self.supervisor, self.env)
 
@@ -234,6 +241,8 @@ class DevStack:
             lines.append(f"  state and logs: {self.cluster.state_dir}")
         if self.webhook:
             lines.append(f"  admission webhook: {self.webhook_url}")
+        if self.registry is not None:
+            lines.append(f"  image registry: {self.registry.url} (through the hub's gateway)")
         if self.hub is not None:
             lines.append(f"  Karvdash (JupyterHub): {self.hub.url}/")
             if self.hub.created_admin:
@@ -258,4 +267,6 @@ class DevStack:
 
     def stop(self) -> None:
         self.supervisor.stop_all()
+        if self.registry is not None:
+            self.registry.stop()
         self.cluster.stop()

@@ -34,7 +34,6 @@ from .provision import NamespacePlan, Provisioner, ProvisionError
 
 USER_ENV = "KARVDASH_USER"
 NAMESPACE_ENV = "KARVDASH_NAMESPACE"
-SERVICE_URL_ENV = "KARVDASH_SERVICE_URL"
 
 
 class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
@@ -73,19 +72,16 @@ class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
             "ingress_domain",
             "storage_domains",
             "registry_url",
+            "registry_gateway_url",
             "ingress_class",
             "tls_secret_name",
+            "ingress_auth_url",
+            "ingress_signin_url",
+            "ingress_cookie_name",
         ],
         help="""Karvdash settings passed to the user's server as `KARVDASH_*` environment
         variables (the server extension renders templates with them). Never list secrets:
         the user can read their server's environment.""",
-    ).tag(config=True)
-
-    karvdash_service_url = Unicode(
-        "",
-        help="""URL of the Karvdash hub service as the user's server reaches it (for the image
-        gateway), passed as `KARVDASH_SERVICE_URL`. Empty: the hub's public URL +
-        `services/karvdash/`.""",
     ).tag(config=True)
 
     @default("enable_user_namespaces")
@@ -147,15 +143,7 @@ class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
         env.update(settings_env(self.settings, self.exported_settings))
         env[USER_ENV] = self.user.name
         env[NAMESPACE_ENV] = self.namespace
-        env[SERVICE_URL_ENV] = self.karvdash_service_url or self._default_service_url()
         return env
-
-    def _default_service_url(self) -> str:
-        """``<public URL of the hub>/services/karvdash/`` when the hub knows its public URL."""
-        public = str(self.public_url or "")
-        if "/user/" not in public:
-            return ""
-        return public.split("/user/", 1)[0] + "/services/karvdash/"
 
     async def _make_create_pod_request(self, pod: Any, request_timeout: float) -> bool:
         """Create the pod (one try of KubeSpawner's backoff loop: False means try again).

@@ -17,14 +17,15 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .commands.parser import add_verb_parsers
+from .commands.parser import VERBS, add_verb_parsers
 from .commands.terminal import cmd_verb
-from .devcluster.build import BuildError
-from .devcluster.cluster import Cluster, DevCluster, ExternalCluster, default_state_dir
-from .devcluster.controlplane import ControlPlaneError
-from .devstack import DevStack, StackError
+
+if TYPE_CHECKING:
+    from .devcluster.cluster import Cluster
+    from .devstack import DevStack
 
 
 def _say(message: str) -> None:
@@ -36,6 +37,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    # Imported here: the other commands need nothing of the dev cluster.
+    from .devcluster.build import BuildError
+    from .devcluster.cluster import DevCluster, ExternalCluster
+    from .devcluster.controlplane import ControlPlaneError
+    from .devstack import DevStack, StackError
+
     # Explicit, so Ctrl-C, SIGTERM and SIGHUP stop the stack (and abort a first build)
     # even when it was started with SIGINT ignored, as a background job is.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -75,6 +82,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .devcluster.cluster import default_state_dir
+
     parser = argparse.ArgumentParser(prog="karvdash", description="Karvdash command line")
     parser.add_argument("--version", action="version", version=f"karvdash {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,8 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_verbs_parser() -> argparse.ArgumentParser:
+    """The parser of the user's verbs alone (no ``dev``: it imports nothing of the dev
+    cluster, so ``karvdash services`` starts quickly in a notebook's terminal)."""
+    parser = argparse.ArgumentParser(prog="karvdash", description="Karvdash command line")
+    add_verb_parsers(parser.add_subparsers(dest="command", required=True))
+    parser.set_defaults(func=cmd_verb)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    verb = bool(words) and words[0] in VERBS
+    args = (build_verbs_parser() if verb else build_parser()).parse_args(words)
     return int(args.func(args))
 
 

@@ -62,8 +62,8 @@ def _common() -> argparse.ArgumentParser:
     )
     opts.add_argument(
         "--kubeconfig",
-        help="kubeconfig to use (default: the pod's service account in a cluster, "
-        "else $KUBECONFIG or ~/.kube/config)",
+        help="kubeconfig to use (default: $KUBECONFIG, else the pod's service account in "
+        "a cluster, else ~/.kube/config)",
     )
     opts.add_argument(
         "--user", help="act for this user (default $KARVDASH_USER, $JUPYTERHUB_USER, you)"
@@ -82,7 +82,9 @@ def add_verb_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     common = _common()
 
     def verb(name: str, text: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=text, description=text)
+        p: argparse.ArgumentParser = sub.add_parser(
+            name, parents=[common], help=text, description=text
+        )
         p.set_defaults(verb=name)
         return p
 

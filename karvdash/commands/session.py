@@ -9,6 +9,7 @@ magics open one per command (``async with Session(...)``).
 from __future__ import annotations
 
 import asyncio
+import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,15 @@ from .identity import Identity
 if TYPE_CHECKING:
     from ..services import ServiceManager
     from ..templates import TemplateStore
+
+
+def env_kubeconfig() -> str | None:
+    """``$KUBECONFIG`` (its first file) when set: as with kubectl, it wins over the pod's
+    in-cluster account. The dev cluster's local kubelet gives notebook pods both
+    ``KUBERNETES_SERVICE_HOST`` and a ``$KUBECONFIG`` holding the pod's service account
+    token (the token is not at the in-cluster path there)."""
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return listed[0] if listed else None
 
 
 class Session:
@@ -35,12 +45,12 @@ class Session:
         self._lock = asyncio.Lock()
 
     async def api(self) -> Any:
-        """The Kubernetes ``ApiClient``: the pod's service account in a cluster, else
-        ``kubeconfig`` or ``$KUBECONFIG`` (see :func:`karvdash.kube.api_client`)."""
+        """The Kubernetes ``ApiClient``: ``kubeconfig``, else ``$KUBECONFIG``, else the
+        pod's service account in a cluster, else ``~/.kube/config``."""
         async with self._lock:
             if self._client is None:
                 try:
-                    self._client = await api_client(self.kubeconfig)
+                    self._client = await api_client(self.kubeconfig or env_kubeconfig())
                 except Exception as exc:  # no kubeconfig, an unusable one, no service account
                     raise Unavailable(f"cannot use Kubernetes: {exc}") from exc
             return self._client

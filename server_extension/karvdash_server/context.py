@@ -6,8 +6,9 @@
   prefix;
 * the settings: ``c.Karvdash.*`` from the server's own config files, then
   ``$KARVDASH_CONFIG_FILE`` and ``KARVDASH_*`` variables (:func:`karvdash.settings.load_settings`);
-* Kubernetes: the pod's service account in a cluster, else ``$KUBECONFIG``
-  (:func:`karvdash.kube.api_client`), made on the first request that needs it.
+* Kubernetes: ``$KUBECONFIG`` when set (the dev cluster's notebook pods), else the pod's
+  service account in a cluster (:class:`karvdash.commands.session.Session`), one client
+  made on the first request that needs it and closed when the server stops.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 docs/openapi.yaml documents exactly these paths and methods (tests/server/test_openapi.py
 fails when they differ). Path parameters are named groups; their names are the OpenAPI
-parameter names.
+parameter names. ``/images...`` is one route that forwards to the hub service's registry
+gateway (:mod:`.images`); its documented paths are the gateway's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .handlers.base import NotFoundHandler
 from .handlers.info import InfoHandler
 from .handlers.services import ServiceHandler, ServiceLogsHandler, ServicesHandler
 from .handlers.templates import TemplateHandler, TemplatesHandler
+from .images import images_handlers
 
 API_PREFIX = "/karvdash/api"
 NAME = r"(?P<name>[^/]+)"
@@ -32,8 +34,7 @@ def api_routes() -> list[Route]:
         ("/services", ServicesHandler),
         (f"/services/{NAME}", ServiceHandler),
         (f"/services/{NAME}/logs", ServiceLogsHandler),
-        # TODO(images): add `*images_handlers()` from karvdash_server.images here once that
-        # module exists (import it at the top of this file, unguarded).
+        *images_handlers(),
     ]
     table = [(url_path_join(API_PREFIX, r[0]), *r[1:]) for r in routes]
     table.append((API_PREFIX + r"/(?P<path>.*)", NotFoundHandler))

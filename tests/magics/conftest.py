@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,10 +20,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from kubernetes import client
 
-from karvdash.naming import namespace_annotations, namespace_labels
-
-from ..conftest import _drop_namespace, _make_namespace
-from ..server.servers import grant_namespace_admin, user_kubeconfig
+from ..server.accounts import user_kubeconfig, user_namespace
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +46,9 @@ def cluster_user(
     api_client: client.ApiClient,
     kubeconfig: Path,
 ) -> Iterator[tuple[str, str, Path]]:
-    user = f"nb{secrets.token_hex(3)}"
-    labels = {**namespace_labels(user), "karvdash.io/test": "true"}
-    namespace = _make_namespace(core, f"karvdash-{user}", labels, namespace_annotations(user))
-    grant_namespace_admin(core, api_client, namespace)
-    path = tmp_path_factory.mktemp("notebook") / "kubeconfig"
-    yield user, namespace, user_kubeconfig(core, kubeconfig, namespace, path)
-    _drop_namespace(core, namespace)
+    for user, namespace in user_namespace(core, api_client, prefix="nb"):
+        path = tmp_path_factory.mktemp("notebook") / "kubeconfig"
+        yield user, namespace, user_kubeconfig(core, kubeconfig, namespace, path)
 
 
 @pytest.fixture

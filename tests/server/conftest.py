@@ -5,24 +5,24 @@
     authentication, error shape and ``info``.
 ``denying_server`` (module)
     The same with an authorizer that refuses the ``karvdash`` resource.
+``server_user`` / ``other_user`` (module)
+    Fresh users on the dev cluster, ``(user, namespace)``, each namespace's ``default``
+    service account admin of that namespace only.
 ``user_server`` (module)
-    A server on the dev cluster acting, like a notebook pod, with the service account of
-    a fresh user namespace (admin of that namespace only); the namespace is removed after.
+    A server on the dev cluster acting for ``server_user`` as a notebook pod does: with
+    the namespace's service account, under a JupyterHub-like base URL.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kubernetes import client
 
-from karvdash.naming import namespace_annotations, namespace_labels
-
-from ..conftest import _drop_namespace, _make_namespace
-from .servers import Server, grant_namespace_admin, start_jupyter_server, user_kubeconfig
+from .accounts import user_kubeconfig, user_namespace
+from .servers import Server, start_jupyter_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,13 +45,12 @@ def denying_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 @pytest.fixture(scope="module")
 def server_user(core: client.CoreV1Api, api_client: client.ApiClient) -> Iterator[tuple[str, str]]:
-    """A fresh Karvdash user and their namespace (with the namespace-admin binding)."""
-    user = f"user{secrets.token_hex(3)}"
-    labels = {**namespace_labels(user), "karvdash.io/test": "true"}
-    namespace = _make_namespace(core, f"karvdash-{user}", labels, namespace_annotations(user))
-    grant_namespace_admin(core, api_client, namespace)
-    yield user, namespace
-    _drop_namespace(core, namespace)
+    yield from user_namespace(core, api_client)
+
+
+@pytest.fixture(scope="module")
+def other_user(core: client.CoreV1Api, api_client: client.ApiClient) -> Iterator[tuple[str, str]]:
+    yield from user_namespace(core, api_client)
 
 
 @pytest.fixture(scope="module")

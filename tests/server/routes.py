@@ -1,12 +1,19 @@
-"""The route table of the extension, as the tests walk it."""
+"""The route table of the extension, as the tests walk it.
+
+``/images...`` is one forwarding route (:mod:`karvdash_server.images`); the endpoints
+behind it are the hub service's registry gateway routes, so they are read from there.
+"""
 
 from __future__ import annotations
 
 import re
 
 from karvdash_server.handlers.base import NotFoundHandler
+from karvdash_server.images import ImagesHandler
 from karvdash_server.routes import API_PREFIX, api_routes
 from tornado import web
+
+from karvdash_hub.service.registry import registry_routes
 
 VERBS = ("get", "post", "put", "patch", "delete")
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
@@ -18,9 +25,17 @@ def methods(handler: type[web.RequestHandler]) -> list[str]:
 
 
 def openapi_path(pattern: str) -> str:
-    """``/karvdash/api/services/(?P<name>[^/]+)/logs`` -> ``/services/{name}/logs``."""
-    assert pattern.startswith(API_PREFIX + "/"), pattern
-    return _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern[len(API_PREFIX) :])
+    """``/services/(?P<name>[^/]+)/logs`` -> ``/services/{name}/logs``."""
+    return _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern)
+
+
+def gateway_endpoints() -> list[tuple[str, str]]:
+    """``(path, method)`` of the registry gateway, as ``/images/...`` paths."""
+    found = []
+    for pattern, handler in registry_routes(""):
+        path = "/images" + openapi_path(pattern.removesuffix("/?"))
+        found += [(path, m) for m in methods(handler)]
+    return found
 
 
 def endpoints() -> list[tuple[str, str]]:
@@ -28,9 +43,15 @@ def endpoints() -> list[tuple[str, str]]:
     found = []
     for route in api_routes():
         pattern, handler = route[0], route[1]
+        assert pattern.startswith(API_PREFIX + "/"), pattern
         if handler is NotFoundHandler:
             continue
-        found += [(openapi_path(pattern), m) for m in methods(handler)]
+        if handler is ImagesHandler:
+            gateway = gateway_endpoints()
+            assert {m for _, m in gateway} <= set(methods(handler))
+            found += gateway
+            continue
+        found += [(openapi_path(pattern[len(API_PREFIX) :]), m) for m in methods(handler)]
     return found
 
 

@@ -3,13 +3,10 @@
 :func:`start_jupyter_server` runs ``jupyter server`` with its own token and config
 folder, so nothing of the developer's own Jupyter configuration is read; the Karvdash
 extension is enabled only by what ``pip install`` put in ``<prefix>/etc/jupyter``.
-:func:`user_kubeconfig` gives the server what a notebook pod gets: a kubeconfig with
-the user namespace's ``default`` service account token, admin of that namespace only.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import signal
@@ -24,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
-from kubernetes import client
+
+from .openapi import check_answer
 
 START_TIMEOUT = 60.0
 
@@ -51,13 +48,17 @@ class Server:
     def call(
         self, method: str, path: str, token: str | None = "", **kwargs: Any
     ) -> requests.Response:
-        """One API request; ``token=""`` uses the server's token, ``None`` sends none."""
+        """One API request; ``token=""`` uses the server's token, ``None`` sends none.
+
+        Every answer is checked against docs/openapi.yaml."""
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"token {token or self.token}"
-        return requests.request(
+        answer = requests.request(
             method, self.api(path), headers=headers, timeout=60, allow_redirects=False, **kwargs
         )
+        check_answer(method, "/" + path.split("?")[0].strip("/"), answer)
+        return answer
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -138,58 +139,3 @@ def start_jupyter_server(
         yield server
     finally:
         stop(proc)
-
-
-def grant_namespace_admin(core: client.CoreV1Api, api: client.ApiClient, namespace: str) -> None:
-    """Bind the namespace's ``default`` account to ``cluster-admin`` there, as Karvdash's
-    provisioning does for every user namespace."""
-    client.RbacAuthorizationV1Api(api).create_namespaced_role_binding(
-        namespace,
-        {
-            "metadata": {"name": "karvdash-test-admin"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": "cluster-admin",
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
-        },
-    )
-
-
-def _account_token(core: client.CoreV1Api, namespace: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        account = core.read_namespaced_service_account("default", namespace)
-        for ref in account.secrets or []:
-            secret = core.read_namespaced_secret(ref.name, namespace)
-            if secret.data and "token" in secret.data:
-                return base64.b64decode(secret.data["token"]).decode()
-        time.sleep(0.2)
-    raise AssertionError(f"no token for the default service account of {namespace}")
-
-
-def user_kubeconfig(
-    core: client.CoreV1Api, admin_kubeconfig: Path, namespace: str, path: Path
-) -> Path:
-    """A kubeconfig acting as ``system:serviceaccount:<namespace>:default``."""
-    admin = yaml.safe_load(admin_kubeconfig.read_text())
-    cluster = admin["clusters"][0]["cluster"]
-    if "certificate-authority" in cluster:
-        ca = Path(cluster["certificate-authority"])
-        if not ca.is_absolute():
-            ca = admin_kubeconfig.parent / ca
-        cluster = {"server": cluster["server"], "certificate-authority": str(ca)}
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": cluster}],
-        "users": [{"name": "u", "user": {"token": _account_token(core, namespace)}}],
-        "contexts": [
-            {"name": "x", "context": {"cluster": "c", "user": "u", "namespace": namespace}}
-        ],
-        "current-context": "x",
-    }
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path

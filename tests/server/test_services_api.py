@@ -39,7 +39,8 @@ def test_launch_watch_and_remove_a_service(
 
     running = _wait_running(user_server, "hello")
     kinds = sorted(o["kind"] for o in running["objects"])
-    assert kinds == ["Ingress", "Service"]
+    # every object labelled with the service: the template's and those made from them
+    assert kinds == ["Deployment", "Ingress", "Pod", "Pod", "ReplicaSet", "Service"]
     assert len(running["pods"]) == 2
 
     removed = user_server.call("DELETE", "services/hello")
@@ -92,3 +93,20 @@ def test_logs_tail_must_be_a_positive_number(user_server: Server) -> None:
         answer = user_server.call("GET", "services/nothing/logs", params={"tail": tail})
         assert answer.status_code == 400, tail
         assert answer.json()["message"] == "tail must be a whole number from 1 to 100000"
+
+
+def test_logs_that_kubernetes_cannot_serve_are_a_502_saying_why(user_server: Server) -> None:
+    # The dev cluster's local kubelet serves no containerLogs endpoint (docs/devcluster.md),
+    # so the API server cannot fetch the logs of a running container: the user is told so.
+    launched = user_server.call("POST", "services", json={"template": "hello-kubernetes"})
+    name = launched.json()["name"]
+    try:
+        pod = _wait_running(user_server, name)["pods"][0]
+        answer = user_server.call("GET", f"services/{name}/logs", params={"tail": "5"})
+        assert answer.status_code == 502, answer.text
+        message = answer.json()["message"]
+        assert message.startswith(f"the logs of service {name} cannot be read: {pod}/")
+        assert "kubelet" in message
+        assert answer.json()["reason"] == "Bad Gateway"
+    finally:
+        user_server.call("DELETE", f"services/{name}")

@@ -16,12 +16,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import re
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,70 +27,23 @@ from yarl import URL
 
 from .errors import RegistryNotFound, RegistryUnavailable
 from .mediatypes import ACCEPT
+from .responses import (
+    Manifest,
+    Page,
+    RegistryResponseError,
+    delete,
+    error,
+    next_last,
+    pull,
+    push,
+    read_limited,
+)
+
+__all__ = ["Manifest", "Page", "RegistryClient", "RegistryResponseError"]
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
 RETRIES = 3
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
-
-
-class RegistryResponseError(RegistryUnavailable):
-    """The registry answered an error; ``http_status`` and its error ``codes``."""
-
-    def __init__(self, message: str, http_status: int, codes: list[str]) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.codes = codes
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list; ``next`` is the ``last`` to ask for the following page."""
-
-    items: list[str]
-    next: str | None
-
-
-@dataclass(frozen=True)
-class Manifest:
-    media_type: str
-    digest: str
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        data = json.loads(self.body)
-        if not isinstance(data, dict):
-            raise RegistryUnavailable("the registry returned a manifest that is not an object")
-        return data
-
-
-def next_last(link: str | None) -> str | None:
-    """The ``last`` parameter of a ``Link: <...>; rel="next"`` header, if any."""
-    if not link:
-        return None
-    match = _LINK_NEXT.search(link)
-    if not match:
-        return None
-    return URL(match.group(1)).query.get("last")
-
-
-async def _error(resp: aiohttp.ClientResponse, what: str) -> RegistryResponseError:
-    """A readable error from a registry error response (``{"errors": [...]}``)."""
-    codes: list[str] = []
-    detail = ""
-    with contextlib.suppress(Exception):
-        body = await resp.json(content_type=None)
-        for err in body.get("errors") or []:
-            codes.append(str(err.get("code", "")))
-            detail = detail or str(err.get("message", ""))
-    message = f"the registry refused to {what}: HTTP {resp.status}"
-    if codes:
-        message += f" {codes[0]}"
-    if detail:
-        message += f" ({detail})"
-    if resp.status in (401, 403):
-        message = f"the registry refused the gateway's credentials to {what} (HTTP {resp.status})"
-    return RegistryResponseError(message, resp.status, codes)
 
 
 class RegistryClient:
@@ -172,7 +123,7 @@ class RegistryClient:
         headers = {"Authorization": self._basic} if self._basic else {}
         async with self.session.get(URL(realm).with_query(params), headers=headers) as resp:
             if resp.status != 200:
-                raise await _error(resp, "issue a token")
+                raise await error(resp, "issue a token")
             body = await resp.json(content_type=None)
         token = body.get("token") or body.get("access_token")
         if not token:
@@ -253,7 +204,7 @@ class RegistryClient:
         """``GET /v2/``: the registry answers and accepts the credentials."""
         async with self.request("GET", "/v2/") as resp:
             if resp.status != 200:
-                raise await _error(resp, "answer /v2/")
+                raise await error(resp, "answer /v2/")
 
     # --- browsing -----------------------------------------------------------------------
 
@@ -266,7 +217,7 @@ class RegistryClient:
             "GET", "/v2/_catalog", scope="registry:catalog:*", params=params
         ) as resp:
             if resp.status != 200:
-                raise await _error(resp, "list repositories")
+                raise await error(resp, "list repositories")
             body = await resp.json(content_type=None)
             items = list(body.get("repositories") or [])
             return Page(items, next_last(resp.headers.get("Link")))
@@ -278,25 +229,25 @@ class RegistryClient:
         if last:
             params["last"] = last
         async with self.request(
-            "GET", f"/v2/{repo}/tags/list", scope=_pull(repo), params=params
+            "GET", f"/v2/{repo}/tags/list", scope=pull(repo), params=params
         ) as resp:
             if resp.status == 404:
                 raise RegistryNotFound(f"no repository {repo!r} in the registry")
             if resp.status != 200:
-                raise await _error(resp, f"list the tags of {repo}")
+                raise await error(resp, f"list the tags of {repo}")
             body = await resp.json(content_type=None)
             return Page(list(body.get("tags") or []), next_last(resp.headers.get("Link")))
 
     async def manifest(self, repo: str, reference: str) -> Manifest:
         """The manifest of a tag or digest, in whatever format it was pushed."""
         async with self.request(
-            "GET", f"/v2/{repo}/manifests/{reference}", scope=_pull(repo),
+            "GET", f"/v2/{repo}/manifests/{reference}", scope=pull(repo),
             headers={"Accept": ACCEPT},
         ) as resp:  # fmt: skip
             if resp.status == 404:
                 raise RegistryNotFound(f"no image {repo}:{reference} in the registry")
             if resp.status != 200:
-                raise await _error(resp, f"read the manifest of {repo}:{reference}")
+                raise await error(resp, f"read the manifest of {repo}:{reference}")
             body = await resp.read()
             media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
             digest = resp.headers.get("Docker-Content-Digest", "")
@@ -305,52 +256,52 @@ class RegistryClient:
     async def manifest_digest(self, repo: str, reference: str) -> str | None:
         """The digest a tag points to, or None when there is no such tag."""
         async with self.request(
-            "HEAD", f"/v2/{repo}/manifests/{reference}", scope=_pull(repo),
+            "HEAD", f"/v2/{repo}/manifests/{reference}", scope=pull(repo),
             headers={"Accept": ACCEPT},
         ) as resp:  # fmt: skip
             if resp.status == 404:
                 return None
             if resp.status != 200:
-                raise await _error(resp, f"look up {repo}:{reference}")
+                raise await error(resp, f"look up {repo}:{reference}")
             return resp.headers.get("Docker-Content-Digest") or None
 
     async def blob(self, repo: str, digest: str, limit: int = 4 * 1024 * 1024) -> bytes:
         """A small blob (an image configuration), whole; refuses blobs above ``limit``."""
-        async with self.request("GET", f"/v2/{repo}/blobs/{digest}", scope=_pull(repo)) as resp:
+        async with self.request("GET", f"/v2/{repo}/blobs/{digest}", scope=pull(repo)) as resp:
             if resp.status in (307, 302, 301):  # storage drivers that redirect
                 location = resp.headers.get("Location", "")
                 async with self.session.get(location) as redirected:
-                    return await _read_limited(redirected, limit, digest)
+                    return await read_limited(redirected, limit, digest)
             if resp.status == 404:
                 raise RegistryNotFound(f"no blob {digest} in {repo}")
             if resp.status != 200:
-                raise await _error(resp, f"read blob {digest}")
-            return await _read_limited(resp, limit, digest)
+                raise await error(resp, f"read blob {digest}")
+            return await read_limited(resp, limit, digest)
 
     # --- writing ------------------------------------------------------------------------
 
     async def put_manifest(self, repo: str, reference: str, media_type: str, body: bytes) -> str:
         async with self.request(
-            "PUT", f"/v2/{repo}/manifests/{reference}", scope=_push(repo),
+            "PUT", f"/v2/{repo}/manifests/{reference}", scope=push(repo),
             headers={"Content-Type": media_type}, data=body,
         ) as resp:  # fmt: skip
             if resp.status not in (200, 201):
-                raise await _error(resp, f"store the manifest of {repo}:{reference}")
+                raise await error(resp, f"store the manifest of {repo}:{reference}")
             return resp.headers.get("Docker-Content-Digest", "")
 
     async def delete_manifest(self, repo: str, digest: str) -> None:
         async with self.request(
-            "DELETE", f"/v2/{repo}/manifests/{digest}", scope=_delete(repo)
+            "DELETE", f"/v2/{repo}/manifests/{digest}", scope=delete(repo)
         ) as resp:
             if resp.status == 404:
                 raise RegistryNotFound(f"no image {repo}@{digest} in the registry")
             if resp.status not in (200, 202):
-                raise await _error(resp, f"delete {repo}@{digest}")
+                raise await error(resp, f"delete {repo}@{digest}")
 
     async def _start_upload(self, repo: str) -> URL:
-        async with self.request("POST", f"/v2/{repo}/blobs/uploads/", scope=_push(repo)) as resp:
+        async with self.request("POST", f"/v2/{repo}/blobs/uploads/", scope=push(repo)) as resp:
             if resp.status != 202:
-                raise await _error(resp, f"start a blob upload to {repo}")
+                raise await error(resp, f"start a blob upload to {repo}")
             return self._location(resp)
 
     def _location(self, resp: aiohttp.ClientResponse) -> URL:
@@ -362,15 +313,15 @@ class RegistryClient:
     async def _commit(self, repo: str, location: URL, digest: str, data: bytes = b"") -> None:
         url = location.update_query({"digest": digest})
         async with self.request(
-            "PUT", url, scope=_push(repo), data=data,
+            "PUT", url, scope=push(repo), data=data,
             headers={"Content-Type": "application/octet-stream"},
         ) as resp:  # fmt: skip
             if resp.status != 201:
-                raise await _error(resp, f"commit blob {digest}")
+                raise await error(resp, f"commit blob {digest}")
 
     async def _cancel(self, repo: str, location: URL) -> None:
         with contextlib.suppress(Exception):
-            async with self.request("DELETE", location, scope=_push(repo)):
+            async with self.request("DELETE", location, scope=push(repo)):
                 pass
 
     async def push_blob(self, repo: str, data: bytes, digest: str) -> None:
@@ -404,11 +355,11 @@ class RegistryClient:
         try:
             try:
                 async with self.request(
-                    "PATCH", location, scope=_push(repo), data=body(),
+                    "PATCH", location, scope=push(repo), data=body(),
                     headers={"Content-Type": "application/octet-stream"},
                 ) as resp:  # fmt: skip
                     if resp.status != 202:
-                        raise await _error(resp, f"receive a blob for {repo}")
+                        raise await error(resp, f"receive a blob for {repo}")
                     location = self._location(resp)
             except Exception:
                 if failure:
@@ -420,30 +371,3 @@ class RegistryClient:
         except BaseException:
             await asyncio.shield(self._cancel(repo, location))
             raise
-
-
-async def _read_limited(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
-    if resp.status != 200:
-        raise await _error(resp, f"read blob {what}")
-    if resp.content_length is not None and resp.content_length > limit:
-        raise RegistryUnavailable(f"blob {what} is larger than {limit} bytes")
-    parts: list[bytes] = []
-    total = 0
-    async for part in resp.content.iter_chunked(64 * 1024):
-        total += len(part)
-        if total > limit:
-            raise RegistryUnavailable(f"blob {what} is larger than {limit} bytes")
-        parts.append(part)
-    return b"".join(parts)
-
-
-def _pull(repo: str) -> str:
-    return f"repository:{repo}:pull"
-
-
-def _push(repo: str) -> str:
-    return f"repository:{repo}:pull,push"
-
-
-def _delete(repo: str) -> str:
-    return f"repository:{repo}:delete"

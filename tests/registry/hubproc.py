@@ -74,8 +74,15 @@ class Hub:
         )
 
     def start_server(self, name: str, timeout: float = 90.0) -> str:
+        self.spawn(name)
+        return self.wait_server(name, timeout)
+
+    def spawn(self, name: str) -> None:
         answer = self.api("POST", f"users/{name}/server")
         assert answer.status_code in (201, 202), answer.text
+
+    def wait_server(self, name: str, timeout: float = 90.0) -> str:
+        """Wait until ``name``'s server is ready; its URL."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             server = self.api("GET", f"users/{name}").json()["servers"].get("", {})

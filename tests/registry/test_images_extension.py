@@ -15,8 +15,10 @@ from .images import Image, layer, random_layer, write_docker_archive
 
 @pytest.fixture(scope="module")
 def servers(hub: Hub) -> dict[str, str]:
-    """The URLs of alice's and the admin's servers."""
-    return {name: hub.start_server(name) for name in (USER, ADMIN)}
+    """The URLs of alice's and the admin's servers (started side by side)."""
+    for name in (USER, ADMIN):
+        hub.spawn(name)
+    return {name: hub.wait_server(name) for name in (USER, ADMIN)}
 
 
 def images(

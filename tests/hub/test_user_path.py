@@ -94,6 +94,10 @@ def test_approved_user_gets_jupyterlab_in_own_namespace_with_data(
     assert env["KARVDASH_NAMESPACE"] == namespace
     mounts = {m.mount_path for m in pod.spec.containers[0].volume_mounts}
     assert {"/local", "/remote", "/shared"} <= mounts
+    # the registry's credentials stay with the hub service
+    assert cluster.registry is not None
+    assert cluster.registry.password not in {e.value for e in pod.spec.containers[0].env}
+    assert "KARVDASH_REGISTRY_PASSWORD" not in env
 
     # JupyterLab answers through the proxy, and their /local folder is their data folder
     token = admin.new_token(name, note="user server access")
@@ -117,6 +121,14 @@ def test_approved_user_gets_jupyterlab_in_own_namespace_with_data(
         timeout=30,
     ).json()
     assert {"local", "remote", "shared"} <= {item["name"] for item in listing["content"]}
+
+    # the sidebar's API reaches the image registry: server extension -> hub service -> registry
+    repositories = requests.get(
+        f"{hub_url}/user/{name}/karvdash/api/images/repositories",
+        headers={"Authorization": f"token {token}"},
+        timeout=30,
+    )
+    assert repositories.status_code == 200, repositories.text
 
     # stop: the pod goes, the namespace and the data stay
     versions = {

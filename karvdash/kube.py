@@ -3,8 +3,9 @@
 * :func:`api_client` finds the cluster: an explicit kubeconfig path, else the pod's
   service account when running in a cluster, else ``$KUBECONFIG`` / ``~/.kube/config``.
 * :func:`with_retries` wraps a call in a timeout and retries transient failures.
-* :func:`request_json` makes one API request and returns the decoded JSON, without the
-  generated models (which cost ~1 ms per object to build: too slow for long lists).
+* :func:`request_json` / :func:`request_bytes` make one API request and return the
+  decoded JSON / the body, without the generated models (which cost ~1 ms per object to
+  build: too slow for long lists).
 """
 
 from __future__ import annotations
@@ -83,6 +84,47 @@ async def with_retries(
     raise AssertionError("unreachable")
 
 
+async def request_bytes(
+    api: Any,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, str]] | Mapping[str, str] = (),
+    body: Any = None,
+    content_type: str = "application/json",
+    accept: str = "application/json",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """One API request (``path`` from ``/api`` or ``/apis``); the answer's body.
+
+    Non-2xx answers raise ``kubernetes_asyncio``'s ``ApiException`` with ``status``,
+    ``reason`` and ``body`` set, like the generated API classes.
+    """
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    params = list(query.items()) if isinstance(query, Mapping) else list(query)
+    response = await api.call_api(
+        path,
+        method,
+        query_params=params,
+        header_params={"Accept": accept, "Content-Type": content_type},
+        body=body,
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _request_timeout=timeout,
+    )
+    try:
+        data: bytes = await response.read()
+    finally:
+        response.release()
+    if not 200 <= response.status <= 299:
+        error = ApiException(status=response.status, reason=response.reason)
+        error.body = data  # status_message() reads bytes or text
+        error.headers = response.headers
+        raise error
+    return data
+
+
 async def request_json(
     api: Any,
     method: str,
@@ -94,37 +136,17 @@ async def request_json(
     timeout: float = DEFAULT_TIMEOUT,
     raw: bool = False,
 ) -> Any:
-    """One API request (``path`` from ``/api`` or ``/apis``); the decoded JSON answer.
-
-    Non-2xx answers raise ``kubernetes_asyncio``'s ``ApiException`` with ``status``,
-    ``reason`` and ``body`` set, like the generated API classes. ``raw`` returns the
-    body as text (pod logs).
-    """
-    from kubernetes_asyncio.client.exceptions import ApiException
-
-    params = list(query.items()) if isinstance(query, Mapping) else list(query)
-    response = await api.call_api(
-        path,
+    """:func:`request_bytes`, decoded: the JSON answer, or with ``raw`` the text (logs)."""
+    data = await request_bytes(
+        api,
         method,
-        query_params=params,
-        header_params={
-            "Accept": "*/*" if raw else "application/json",
-            "Content-Type": content_type,
-        },
+        path,
+        query=query,
         body=body,
-        auth_settings=["BearerToken"],
-        _preload_content=False,
-        _request_timeout=timeout,
+        content_type=content_type,
+        accept="*/*" if raw else "application/json",
+        timeout=timeout,
     )
-    try:
-        data = await response.read()
-    finally:
-        response.release()
-    if not 200 <= response.status <= 299:
-        error = ApiException(status=response.status, reason=response.reason)
-        error.body = data.decode("utf-8", "replace")
-        error.headers = response.headers
-        raise error
     if raw:
         return data.decode("utf-8", "replace")
     return json.loads(data) if data else None

@@ -17,21 +17,25 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from ..errors import Conflict, KarvdashError, NotFound, Unavailable
-from ..kube import karvdash_error, request_json, status_message, with_retries
+from ..errors import Conflict, KarvdashError, NotFound
+from ..kube import karvdash_error, request_bytes, request_json, with_retries
 from ..settings import Karvdash
-from ..templates.kinds import KINDS, Kind, deletion_kinds
+from ..templates.kinds import KINDS
 from ..templates.model import Template
 from ..templates.render import (
     SERVICE_LABEL,
     TEMPLATE_LABEL,
+    URL_ANNOTATION,
     VALUES_ANNOTATION,
     context_for,
     render,
 )
 from ..templates.store import TemplateStore
 from ..templates.values import MAX_NAME_LENGTH, check_service_name, resolve_values
+from .listing import PARTIAL_METADATA, decode_objects, decode_pods
+from .logs import read_logs
 from .model import ObjectRef, Service
+from .objects import NamespaceObjects
 from .status import service_status
 
 log = logging.getLogger(__name__)
@@ -80,11 +84,11 @@ def service_from_objects(
         values = json.loads((meta.get("annotations") or {}).get(VALUES_ANNOTATION) or "{}")
     except ValueError:
         values = {}
-    url = None
+    url = (meta.get("annotations") or {}).get(URL_ANNOTATION) or None
     if ingress is not None:
         rules = (ingress.get("spec") or {}).get("rules") or []
         host = rules[0].get("host") if rules and isinstance(rules[0], dict) else None
-        url = f"https://{host}/" if host else None
+        url = f"https://{host}/" if host else url
     status, reason = service_status(pods)
     return Service(
         name=str(meta.get("name")),
@@ -116,41 +120,47 @@ class ServiceManager:
         self.user = user
         self.namespace = namespace
         self.templates = templates or TemplateStore(api_client, settings, namespace)
-        self._unserved: set[tuple[str, str]] = set()
+        self.objects = NamespaceObjects(api_client, namespace)
 
     # ---- reading ---------------------------------------------------------------------
 
-    async def _list(self, kind: str, selector: str = SERVICE_LABEL) -> Objects:
-        spec = KINDS[kind]
-        path = spec.collection_path(self.namespace)
-        answer = await with_retries(
-            lambda: request_json(self.api, "GET", path, query={"labelSelector": selector}),
-            f"listing {spec.plural}",
-        )
-        return list(answer.get("items") or [])
+    async def list(self) -> list[Service]:
+        """Every service of the user, oldest first.
 
-    async def _gather_lists(self, selector: str) -> tuple[Objects, Objects, Objects]:
+        Two label-selected lists, whatever the number of services: the Services (their
+        metadata only) and the Pods, decoded with only the fields read (see
+        :mod:`.listing`). The URL comes from the main Service's annotation.
+        """
+        services_path = KINDS["Service"].collection_path(self.namespace)
+        pods_path = KINDS["Pod"].collection_path(self.namespace)
+        query = {"labelSelector": SERVICE_LABEL}
         try:
-            services, pods, ingresses = await asyncio.gather(
-                self._list("Service", selector),
-                self._list("Pod", selector),
-                self._list("Ingress", selector),
+            services_data, pods_data = await asyncio.gather(
+                with_retries(
+                    partial(
+                        request_bytes,
+                        self.api,
+                        "GET",
+                        services_path,
+                        query=query,
+                        accept=f"{PARTIAL_METADATA}, application/json",
+                    ),
+                    "listing services",
+                ),
+                with_retries(
+                    partial(request_bytes, self.api, "GET", pods_path, query=query),
+                    "listing pods",
+                ),
             )
         except Exception as exc:
             raise karvdash_error(exc, "listing services") from None
-        return services, pods, ingresses
-
-    async def list(self) -> list[Service]:
-        """Every service of the user, oldest first: three label-selected lists in all."""
-        services, pods, ingresses = await self._gather_lists(SERVICE_LABEL)
         pods_of: dict[str, list[Mapping[str, Any]]] = {}
-        for pod in pods:
-            pods_of.setdefault(str(_labels(pod).get(SERVICE_LABEL, "")), []).append(pod)
-        ingress_of = {_labels(i).get(SERVICE_LABEL, ""): i for i in ingresses}
+        for pod in decode_pods(pods_data):
+            pods_of.setdefault(pod["metadata"]["labels"].get(SERVICE_LABEL, ""), []).append(pod)
         found = [
-            service_from_objects(s, pods_of.get(name, []), ingress_of.get(name))
-            for s in services
-            if (name := str(_labels(s).get(SERVICE_LABEL))) == (s.get("metadata") or {}).get("name")
+            service_from_objects(s, pods_of.get(s["metadata"]["name"], []), None)
+            for s in decode_objects(services_data)
+            if s["metadata"]["labels"].get(SERVICE_LABEL) == s["metadata"]["name"]
         ]
         epoch = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
         return sorted(found, key=lambda s: (s.created or epoch, s.name))
@@ -159,12 +169,7 @@ class ServiceManager:
         """One service with every object it holds; :class:`NotFound` if there is none."""
         self._check_name(name)
         selector = f"{SERVICE_LABEL}={name}"
-        try:
-            found = await asyncio.gather(
-                *(self._list_any_version(kind, selector) for kind in KINDS.values())
-            )
-        except Exception as exc:
-            raise karvdash_error(exc, f"reading service {name}") from None
+        found = await asyncio.gather(*(self.objects.list(kind, selector) for kind in KINDS))
         by_kind = {kind: items for kind, items in zip(KINDS, found, strict=True)}
         main = [s for s in by_kind["Service"] if s["metadata"]["name"] == name]
         if not main:
@@ -178,25 +183,6 @@ class ServiceManager:
         return service_from_objects(
             main[0], by_kind["Pod"], ingresses[0] if ingresses else None, refs
         )
-
-    async def _list_any_version(self, kind: Kind, selector: str) -> Objects:
-        """Objects of ``kind`` matching ``selector``, through its first served version."""
-        for version in kind.api_versions:
-            if (kind.kind, version) in self._unserved:
-                continue
-            path = kind.collection_path(self.namespace, version)
-            try:
-                answer = await with_retries(
-                    partial(request_json, self.api, "GET", path, query={"labelSelector": selector}),
-                    f"listing {kind.plural}",
-                )
-            except Exception as exc:
-                if getattr(exc, "status", None) == 404:
-                    self._unserved.add((kind.kind, version))
-                    continue
-                raise
-            return [*(answer.get("items") or [])]
-        return []
 
     def _check_name(self, name: str) -> None:
         try:
@@ -276,26 +262,9 @@ class ServiceManager:
                 created.append(answer)
         except BaseException as exc:
             if created:
-                await asyncio.shield(self._remove(created, reason=str(exc)))
+                await asyncio.shield(self.objects.remove(created, reason=str(exc)))
             raise
         return created
-
-    async def _remove(self, created: Objects, reason: str) -> None:
-        """Delete objects created for a launch that failed (newest first)."""
-        for obj in reversed(created):
-            kind = KINDS[obj["kind"]]
-            name = obj["metadata"]["name"]
-            path = kind.object_path(self.namespace, name, obj.get("apiVersion"))
-            body = {"propagationPolicy": "Background"}
-            try:
-                await with_retries(
-                    partial(request_json, self.api, "DELETE", path, body=body),
-                    f"removing {obj['kind']} {name}",
-                )
-            except Exception as exc:
-                if getattr(exc, "status", None) != 404:
-                    log.error("could not remove %s %s after %s: %s", kind.kind, name, reason, exc)
-        log.info("removed %d object(s) of a failed launch: %s", len(created), reason)
 
     async def _refuse_second_singleton(self, template: Template) -> None:
         running = await self._instances(template.id)
@@ -307,10 +276,7 @@ class ServiceManager:
 
     async def _instances(self, template_id: str) -> Names:
         """Names of the services made from ``template_id``, oldest first."""
-        try:
-            items = await self._list("Service", f"{TEMPLATE_LABEL}={template_id}")
-        except Exception as exc:
-            raise karvdash_error(exc, "listing services") from None
+        items = await self.objects.list("Service", f"{TEMPLATE_LABEL}={template_id}")
         mains = [
             i
             for i in items
@@ -325,69 +291,23 @@ class ServiceManager:
         """Two launches of a singleton at once: the older stays, the other backs out."""
         running = await self._instances(template.id)
         if running and running[0] != name:
-            await self._remove(created, reason="a concurrent launch of the same singleton")
+            await self.objects.remove(created, reason="a concurrent launch of the same singleton")
             raise Conflict(
                 f"template {template.name!r} is a singleton and service {running[0]!r} "
                 "already runs it; delete that service first"
             )
 
-    # ---- deleting --------------------------------------------------------------------
+    # ---- deleting and logs -----------------------------------------------------------
 
     async def delete(self, name: str) -> Refs:
         """Delete every object labelled with the service, of every kind a template can
         hold; the objects deleted. :class:`NotFound` if there were none."""
         self._check_name(name)
-        selector = f"{SERVICE_LABEL}={name}"
-        deleted: Refs = []
-        for kind in deletion_kinds():
-            deleted.extend(await self._delete_kind(kind, selector))
+        deleted = await self.objects.delete_labelled(f"{SERVICE_LABEL}={name}")
         if not deleted:
             raise NotFound(f"there is no service {name!r}")
         log.info("deleted service %s in %s (%d objects)", name, self.namespace, len(deleted))
         return deleted
-
-    async def _delete_kind(self, kind: Kind, selector: str) -> Refs:
-        body = {"propagationPolicy": "Background"}
-        for version in kind.api_versions:
-            if (kind.kind, version) in self._unserved:
-                continue
-            path = kind.collection_path(self.namespace, version)
-            query = {"labelSelector": selector}
-            what = f"deleting the {kind.plural} of the service"
-            try:
-                if kind.delete_collection:
-                    answer = await with_retries(
-                        partial(request_json, self.api, "DELETE", path, query=query, body=body),
-                        what,
-                    )
-                    items = answer.get("items") or []
-                else:
-                    items = await self._delete_each(path, query, body, what)
-            except Exception as exc:
-                if getattr(exc, "status", None) == 404:
-                    self._unserved.add((kind.kind, version))
-                    continue
-                raise karvdash_error(exc, what) from None
-            return [ObjectRef(kind.kind, i["metadata"]["name"]) for i in items]
-        return []
-
-    async def _delete_each(
-        self, path: str, query: dict[str, str], body: dict[str, str], what: str
-    ) -> Objects:
-        answer = await with_retries(lambda: request_json(self.api, "GET", path, query=query), what)
-        items: Objects = [*(answer.get("items") or [])]
-        for item in items:
-            item_path = f"{path}/{item['metadata']['name']}"
-            try:
-                await with_retries(
-                    partial(request_json, self.api, "DELETE", item_path, body=body), what
-                )
-            except Exception as exc:
-                if getattr(exc, "status", None) != 404:
-                    raise
-        return items
-
-    # ---- logs ------------------------------------------------------------------------
 
     async def logs(self, name: str, *, tail_lines: int = 1000) -> dict[str, str]:
         """The last ``tail_lines`` lines of every started container of the service's pods,
@@ -398,63 +318,8 @@ class ServiceManager:
         raises :class:`Unavailable` with the API server's reason for each container.
         """
         self._check_name(name)
-        try:
-            pods = await self._list("Pod", f"{SERVICE_LABEL}={name}")
-        except Exception as exc:
-            raise karvdash_error(exc, f"listing the pods of {name}") from None
+        pods = await self.objects.list("Pod", f"{SERVICE_LABEL}={name}")
         if not pods:
             await self.get(name)  # NotFound when there is no such service
             return {}
-        wanted = [
-            (pod["metadata"]["name"], container)
-            for pod in sorted(pods, key=lambda p: p["metadata"]["name"])
-            for container in _started_containers(pod)
-        ]
-        results = await asyncio.gather(
-            *(self._read_log(pod, container, tail_lines) for pod, container in wanted),
-            return_exceptions=True,
-        )
-        logs: dict[str, str] = {}
-        problems: list[str] = []
-        for (pod, container), result in zip(wanted, results, strict=True):
-            if isinstance(result, BaseException):
-                problems.append(f"{pod}/{container}: {_log_problem(result)}")
-            else:
-                logs[f"{pod}/{container}"] = result
-        if problems:
-            raise Unavailable(f"the logs of service {name} cannot be read: " + "; ".join(problems))
-        return logs
-
-    async def _read_log(self, pod: str, container: str, tail_lines: int) -> str:
-        path = f"/api/v1/namespaces/{self.namespace}/pods/{pod}/log"
-        query = {"container": container, "tailLines": str(tail_lines)}
-        text: str = await with_retries(
-            lambda: request_json(self.api, "GET", path, query=query, raw=True),
-            f"reading the log of {pod}/{container}",
-            attempts=2,
-        )
-        return text
-
-
-def _log_problem(exc: BaseException) -> str:
-    """Why the API server could not give a container's log, in words."""
-    message = status_message(exc)
-    if "containerLogs" in message or "10250" in message:
-        return (
-            "the API server cannot reach the kubelet of the pod's node, which keeps the "
-            f"logs ({message})"
-        )
-    return message
-
-
-def _started_containers(pod: Mapping[str, Any]) -> Names:
-    """Containers (init containers first) that have run or run now."""
-    status = pod.get("status") or {}
-    names = []
-    for entry in list(status.get("initContainerStatuses") or []) + list(
-        status.get("containerStatuses") or []
-    ):
-        state = entry.get("state") or {}
-        if state.get("running") or state.get("terminated") or entry.get("restartCount"):
-            names.append(str(entry.get("name")))
-    return names
+        return await read_logs(self.api, self.namespace, name, pods, tail_lines)

@@ -20,6 +20,7 @@ from .parse import parse_template
 from .render import (
     SERVICE_LABEL,
     TEMPLATE_LABEL,
+    URL_ANNOTATION,
     VALUES_ANNOTATION,
     context_for,
     hostname_for,
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "SERVICE_LABEL",
     "TEMPLATE_LABEL",
+    "URL_ANNOTATION",
     "VALUES_ANNOTATION",
     "InvalidValue",
     "Kind",

@@ -23,6 +23,10 @@ TEMPLATE_LABEL = "karvdash.io/template"
 VALUES_ANNOTATION = "karvdash.io/values"
 """Annotation on every object of a service: the values it was made with, as JSON."""
 
+URL_ANNOTATION = "karvdash.io/url"
+"""Annotation on the main Service of a service with an Ingress: its ``https://`` address
+(so listing services needs no list of Ingresses)."""
+
 
 def hostname_for(settings: Karvdash, user: str, name: str) -> str:
     """``<name>-<user slug>.<ingress_domain>``: where service ``name`` of ``user`` lives."""
@@ -88,6 +92,8 @@ def render(
                 obj, context.hostname, context.ingress_class, context.tls_secret_name, annotations
             )
         main = obj["kind"] == "Service" and whole_reference(source["metadata"]["name"]) == "NAME"
+        if main and "Ingress" in template.kinds:
+            meta["annotations"][URL_ANNOTATION] = f"https://{context.hostname}/"
         rendered.append(((kind.rank, 0 if main else 1, index), obj))
     return [obj for _, obj in sorted(rendered, key=lambda pair: pair[0])]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from karvdash.services import service_status, with_suffix
+from karvdash.services.listing import decode_objects, decode_pods
 from karvdash.services.manager import service_from_objects
 from karvdash.templates import MAX_NAME_LENGTH, check_service_name
 
@@ -131,3 +132,45 @@ def test_suffixed_names_are_valid_and_distinct() -> None:
         assert len(name) <= MAX_NAME_LENGTH
     assert with_suffix("web").startswith("web-")
     assert len(with_suffix("web")) == 8
+
+
+def test_listing_decodes_only_what_the_status_reads() -> None:
+    running = pod(name="web-1")
+    running["metadata"].update(
+        {
+            "labels": {"karvdash.io/service": "web"},
+            "managedFields": [{"manager": "kubelet", "fieldsV1": {"f:status": {}}}],
+        }
+    )
+    running["spec"] = {"containers": [{"name": "main", "image": "x"}]}
+    body = json.dumps({"kind": "PodList", "items": [running]}).encode()
+    (decoded,) = decode_pods(body)
+    assert decoded["metadata"]["name"] == "web-1"
+    assert decoded["metadata"]["labels"] == {"karvdash.io/service": "web"}
+    assert "managedFields" not in decoded["metadata"]
+    assert "spec" not in decoded
+    assert service_status([decoded]) == service_status([running]) == ("Running", "")
+    assert decode_pods(b'{"kind": "PodList", "items": null}') == []
+
+
+def test_listing_decodes_metadata_only_lists() -> None:
+    body = json.dumps(
+        {
+            "kind": "PartialObjectMetadataList",
+            "items": [
+                {
+                    "kind": "PartialObjectMetadata",
+                    "metadata": {
+                        "name": "web",
+                        "creationTimestamp": "2024-05-01T10:00:00Z",
+                        "labels": {"karvdash.io/service": "web"},
+                        "annotations": {"karvdash.io/url": "https://web-a.example/"},
+                    },
+                }
+            ],
+        }
+    ).encode()
+    (service,) = decode_objects(body)
+    summary = service_from_objects(service, [], None)
+    assert summary.url == "https://web-a.example/"
+    assert summary.status == "Pending"

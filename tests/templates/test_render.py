@@ -12,6 +12,7 @@ from karvdash.settings import load_settings
 from karvdash.templates import (
     SERVICE_LABEL,
     TEMPLATE_LABEL,
+    URL_ANNOTATION,
     VALUES_ANNOTATION,
     InvalidValue,
     context_for,
@@ -86,6 +87,13 @@ def test_the_ingress_gets_host_tls_class_and_owner_only_annotations() -> None:
     )
     assert annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "64m"
+    main = _by_kind(render(template, {}, ctx))["Service"]
+    assert main["metadata"]["annotations"][URL_ANNOTATION] == "https://web-alice.apps.example.org/"
+
+
+def test_a_service_without_ingress_has_no_url() -> None:
+    objects = render(parse_template(template_text(META, SERVICE), "s"), {}, context())
+    assert URL_ANNOTATION not in objects[0]["metadata"]["annotations"]
 
 
 def test_objects_come_in_creation_order_with_the_main_service_first() -> None:

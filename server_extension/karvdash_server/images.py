@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
@@ -59,7 +59,9 @@ class ImagesHandler(KarvdashHandler):
     small: list[bytes]
 
     def _target(self, path: str | None) -> str:
-        base = _gateway_url(self).rstrip("/") + "/api/registry" + (path or "")
+        # Tornado hands the path decoded: quote it again so that a '?' or '#' in it stays
+        # part of the path (the gateway then refuses the name)
+        base = _gateway_url(self).rstrip("/") + "/api/registry" + quote(path or "", safe="/")
         query = self.request.query_arguments
         if not query:
             return base

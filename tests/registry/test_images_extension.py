@@ -126,3 +126,9 @@ def test_a_large_upload_streams_through_the_server(
     assert sent.json()["received"] == archive.stat().st_size
     grown_mib = (status_kib(pid, "VmHWM") - before) / 1024
     assert grown_mib < 40, f"the user's server grew by {grown_mib:.0f} MiB"
+
+
+def test_a_path_is_forwarded_as_a_path(hub: Hub, servers: dict[str, str]) -> None:
+    answer = images(hub, servers, USER, "GET", "/repositories/x%3Fn=1/tags")
+    assert answer.status_code == 404  # not the tags of "x" with n=1
+    assert "/repositories/x%3Fn%3D1/tags" in answer.json()["message"]

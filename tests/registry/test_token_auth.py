@@ -113,7 +113,7 @@ async def token_registry(tmp_path: Path) -> AsyncIterator[tuple[str, str, list[s
         "registry", ["/usr/bin/docker-registry", "serve", tmp_path / "config.yml"]
     )
     try:
-        time.sleep(0.5)
+        await wait_listening(port)
         assert child.alive(), child.log_tail()
         yield f"https://127.0.0.1:{port}", str(pki.ca_file), issued
     finally:

@@ -32,3 +32,4 @@ class KarvdashServer(ExtensionApp):
         session = self.settings.get(SETTINGS_KEY)
         if session is not None:
             await session.close()
+            self.log.info("Karvdash: stopped")

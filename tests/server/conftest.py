@@ -66,3 +66,7 @@ def user_server(
     env = {"KARVDASH_USER": user, "KUBECONFIG": str(config)}
     with start_jupyter_server(folder, env, base_url="/user/someone/") as server:
         yield server
+    # the one Kubernetes client was closed when the server stopped
+    log = server.log_text()
+    assert "Karvdash: stopped" in log
+    assert "Unclosed" not in log

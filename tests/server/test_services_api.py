@@ -71,6 +71,8 @@ def test_bad_launches_are_refused_and_nothing_is_created(user_server: Server) ->
             "variable REPLICAS: must be one of 1, 2, 3, not 7",
         ),
         ({"template": "hello-kubernetes", "values": ["x"]}, 400, "values must be an object"),
+        ({"template": "hello-kubernetes", "values": []}, 400, "values must be an object"),
+        ({"template": "hello-kubernetes", "values": None}, 400, "values must be an object"),
         ({"template": "hello-kubernetes", "nmae": "x"}, 400, "unknown in the request body: nmae"),
         ({"values": {}}, 400, "missing in the request body: template"),
         ({"template": "hello-kubernetes", "name": "Bad_Name"}, 400, "variable NAME"),

@@ -28,7 +28,7 @@ class ServicesHandler(KarvdashHandler):
         check_keys(body, required={"template"}, optional={"name", "values"})
         template = required_string(body, "template")
         name = optional_string(body, "name")
-        values: Any = body.get("values") or {}
+        values: Any = body.get("values", {})
         if not isinstance(values, dict):
             raise web.HTTPError(400, "values must be an object of variable names to values")
         service = await (await self.session.services()).create(template, values, name)

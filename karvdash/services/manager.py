@@ -21,13 +21,14 @@ from ..errors import Conflict, KarvdashError, NotFound
 from ..kube import karvdash_error, request_bytes, request_json, with_retries
 from ..settings import Karvdash
 from ..templates.kinds import KINDS
-from ..templates.model import Template
+from ..templates.model import InvalidValue, Template
 from ..templates.render import (
     SERVICE_LABEL,
     TEMPLATE_LABEL,
     URL_ANNOTATION,
     VALUES_ANNOTATION,
     context_for,
+    recorded_values,
     render,
 )
 from ..templates.store import TemplateStore
@@ -208,7 +209,7 @@ class ServiceManager:
         if "NAME" in given:
             named = given.pop("NAME")
             if name is not None and named not in (None, name):
-                raise Conflict("NAME in the values differs from the name given")
+                raise InvalidValue("NAME", "differs from the name given for the service")
             name = name or named
         if name is None:
             variable = template.variable("NAME")
@@ -236,7 +237,7 @@ class ServiceManager:
             ingress = next((o for o in objects if o["kind"] == "Ingress"), None)
             service = service_from_objects(main, [], ingress, refs)
             log.info("created service %s (%s) in %s", candidate, template.id, self.namespace)
-            return Service(**{**service.__dict__, "values": resolved})
+            return Service(**{**service.__dict__, "values": recorded_values(template, resolved)})
         raise Conflict(f"no free name for {name!r} after {NAME_ATTEMPTS} attempts")
 
     async def _create_all(self, objects: Objects) -> Objects:

@@ -47,7 +47,8 @@ class Variable:
 
     ``default`` has the variable's type (``None``: no default). ``choices``, when not
     empty, lists every accepted value; ``pattern`` is a regular expression a string
-    value must match entirely; ``required`` refuses an empty string.
+    value must match entirely; ``required`` refuses an empty string; ``secret`` values
+    (passwords) are not recorded with the service and forms hide them.
     """
 
     name: str
@@ -57,6 +58,7 @@ class Variable:
     choices: tuple[Value, ...] = ()
     required: bool = False
     pattern: str | None = None
+    secret: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class Variable:
             "choices": list(self.choices),
             "required": self.required,
             "pattern": self.pattern,
+            "secret": self.secret,
         }
 
 

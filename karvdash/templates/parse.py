@@ -32,7 +32,7 @@ MAX_SOURCE_LENGTH = 256 * 1024
 VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 TEMPLATE_ID = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _TEMPLATE_KEYS = {"apiVersion", "kind", "name", "description", "singleton", "variables"}
-_VARIABLE_KEYS = {"name", "default", "help", "type", "choices", "required", "pattern"}
+_VARIABLE_KEYS = {"name", "default", "help", "type", "choices", "required", "pattern", "secret"}
 _TYPES = ("string", "integer", "boolean")
 TEMPLATE_DOC = "the Template document"
 
@@ -256,7 +256,10 @@ def _parse_variable(item: Mapping[str, Any], where: str) -> Variable:
                 document=TEMPLATE_DOC,
                 field=f"{where}.default",
             ) from None
-    return Variable(name, default, help_text, kind, tuple(choices), required, pattern)
+    secret = item.get("secret", False)
+    if not isinstance(secret, bool):
+        raise TemplateError("must be true or false", document=TEMPLATE_DOC, field=f"{where}.secret")
+    return Variable(name, default, help_text, kind, tuple(choices), required, pattern, secret)
 
 
 def _variable_type(declared: object, default: object, where: str) -> VariableType:

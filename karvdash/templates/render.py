@@ -21,7 +21,8 @@ TEMPLATE_LABEL = "karvdash.io/template"
 """Label on every object of a service; the value is the template id."""
 
 VALUES_ANNOTATION = "karvdash.io/values"
-"""Annotation on every object of a service: the values it was made with, as JSON."""
+"""Annotation on every object of a service: the values it was made with (secret ones
+left out), as JSON."""
 
 URL_ANNOTATION = "karvdash.io/url"
 """Annotation on the main Service of a service with an Ingress: its ``https://`` address
@@ -54,6 +55,12 @@ def context_for(settings: Karvdash, user: str, namespace: str, name: str) -> Ren
     )
 
 
+def recorded_values(template: Template, resolved: Mapping[str, Value]) -> dict[str, Value]:
+    """The values kept with a service (its annotation): all but the secret ones."""
+    secret = {v.name for v in template.variables if v.secret}
+    return {k: v for k, v in resolved.items() if k not in secret}
+
+
 def render(
     template: Template, values: Mapping[str, Any], context: RenderContext
 ) -> list[dict[str, Any]]:
@@ -70,7 +77,9 @@ def render(
     resolved = resolve_values(template, given)
     substitutions: dict[str, Value] = {**resolved, **context.builtins()}
     labels = {SERVICE_LABEL: context.name, TEMPLATE_LABEL: template.id}
-    annotation = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
+    annotation = json.dumps(
+        recorded_values(template, resolved), sort_keys=True, separators=(",", ":")
+    )
     annotations = dict(context.ingress_annotations)
     rendered: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     for index, source in enumerate(template.objects):

@@ -121,6 +121,10 @@ BAD_TEMPLATES = {
         template_text(META + "- name: X\n  pattern: '[a-'\n", SERVICE),
         ["variables[3] (X).pattern", "regular expression"],
     ),
+    "secret not a boolean": (
+        template_text(META + "- name: X\n  secret: yes please\n", SERVICE),
+        ["variables[3] (X).secret", "true or false"],
+    ),
     "unknown variable field": (
         template_text(META + "- name: X\n  defualt: 1\n", SERVICE),
         ["variables[3]", "defualt"],

@@ -96,6 +96,21 @@ def test_a_service_without_ingress_has_no_url() -> None:
     assert URL_ANNOTATION not in objects[0]["metadata"]["annotations"]
 
 
+def test_secret_values_are_not_recorded() -> None:
+    meta = META + "- name: PASSWORD\n  secret: true\n  default: s3cret\n"
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: $NAME\nstringData:\n  p: $PASSWORD\n"
+    template = parse_template(template_text(meta, SERVICE, secret), "s")
+    password = template.variable("PASSWORD")
+    assert password is not None
+    assert password.secret
+    assert password.to_json()["secret"] is True
+    objects = render(template, {"PASSWORD": "hunter2"}, context())
+    assert _by_kind(objects)["Secret"]["stringData"] == {"p": "hunter2"}
+    for obj in objects:
+        assert "hunter2" not in obj["metadata"]["annotations"][VALUES_ANNOTATION]
+        assert "PASSWORD" not in json.loads(obj["metadata"]["annotations"][VALUES_ANNOTATION])
+
+
 def test_objects_come_in_creation_order_with_the_main_service_first() -> None:
     config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: $NAME\n"
     other = SERVICE.replace("name: $NAME\n", "name: $NAME-headless\n", 1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +195,20 @@ async def test_a_gzip_bomb_layer_is_not_inflated_forever(
     image = Image([layer({"a": b"1"})])
     archive = image.docker_archive()
     await refused(gateway, repo, rewrite(archive, {layer_path(archive, 0): bomb}), "mismatch")
+
+
+@pytest.fixture
+def gnu_packed(tmp_path: Path) -> bytes:
+    """An OCI layout packed by GNU tar: members ``./``, ``./index.json``, ``./blobs/...``."""
+    layout = TWO_LAYERS.oci_layout(tmp_path / "layout")
+    return subprocess.run(
+        ["tar", "-C", str(layout), "-cf", "-", "."], capture_output=True, check=True
+    ).stdout
+
+
+async def test_an_oci_layout_packed_with_gnu_tar(
+    gateway: RegistryGateway, repo: str, gnu_packed: bytes
+) -> None:
+    result = await upload(gateway, gnu_packed, repo)
+    assert result.layout == "oci"
+    assert (await gateway.details(repo, "v1"))["layers"] == 2

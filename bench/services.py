@@ -199,8 +199,11 @@ async def raw_lists(api: Any) -> int:
             f"/api/v1/namespaces/{NAMESPACE}/services",
             query=query,
             accept=f"{PARTIAL_METADATA}, application/json",
+            compressed=False,
         ),
-        request_bytes(api, "GET", f"/api/v1/namespaces/{NAMESPACE}/pods", query=query),
+        request_bytes(
+            api, "GET", f"/api/v1/namespaces/{NAMESPACE}/pods", query=query, compressed=False
+        ),
     )
     return sum(len(b) for b in bodies)
 

@@ -129,8 +129,8 @@ class ServiceManager:
         """Every service of the user, oldest first.
 
         Two label-selected lists, whatever the number of services: the Services (their
-        metadata only) and the Pods, decoded with only the fields read (see
-        :mod:`.listing`). The URL comes from the main Service's annotation.
+        metadata only) and the Pods, uncompressed, decoded with only the fields read
+        (see :mod:`.listing`). The URL comes from the main Service's annotation.
         """
         services_path = KINDS["Service"].collection_path(self.namespace)
         pods_path = KINDS["Pod"].collection_path(self.namespace)
@@ -145,11 +145,14 @@ class ServiceManager:
                         services_path,
                         query=query,
                         accept=f"{PARTIAL_METADATA}, application/json",
+                        compressed=False,
                     ),
                     "listing services",
                 ),
                 with_retries(
-                    partial(request_bytes, self.api, "GET", pods_path, query=query),
+                    partial(
+                        request_bytes, self.api, "GET", pods_path, query=query, compressed=False
+                    ),
                     "listing pods",
                 ),
             )

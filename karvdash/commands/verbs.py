@@ -33,11 +33,16 @@ SERVICE_COLUMNS = (
 
 
 def _variables(template: Template) -> list[str]:
-    return [
-        v.name if v.default in (None, "") else f"{v.name}={v.default}"
-        for v in template.variables
-        if v.name != "NAME"
-    ]
+    """``VAR=default`` of each variable a user may set (no default shown for secrets)."""
+    shown = []
+    for v in template.variables:
+        if v.name == "NAME":
+            continue
+        if v.secret:
+            shown.append(f"{v.name} (secret)")
+        else:
+            shown.append(v.name if v.default in (None, "") else f"{v.name}={v.default}")
+    return shown
 
 
 def template_row(template: Template) -> dict[str, Any]:

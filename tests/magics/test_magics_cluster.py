@@ -68,6 +68,8 @@ def test_templates_are_a_table_with_the_system_ones(
     hello = next(r for r in rows if r.startswith("hello-kubernetes "))
     assert "Hello Kubernetes" in hello
     assert "MESSAGE=Hello from Karvdash!" in hello
+    redis = next(r for r in rows if r.startswith("redis "))
+    assert "PASSWORD (secret)" in redis
 
 
 def test_launch_watch_and_stop_from_a_notebook(

@@ -223,14 +223,16 @@ class ServiceManager:
         if template.singleton:
             await self._refuse_second_singleton(template)
         candidate = name
+        clash = Conflict(f"the name {name!r} is taken")
         for _attempt in range(NAME_ATTEMPTS):
             objects = render(
                 template, given, context_for(self.settings, self.user, self.namespace, candidate)
             )
             try:
                 created = await self._create_all(objects)
-            except Conflict:
-                log.info("service name %s is taken in %s", candidate, self.namespace)
+            except Conflict as exc:
+                log.info("service name %s is taken in %s: %s", candidate, self.namespace, exc)
+                clash = exc
                 candidate = with_suffix(name)
                 continue
             if template.singleton:
@@ -241,7 +243,7 @@ class ServiceManager:
             service = service_from_objects(main, [], ingress, refs)
             log.info("created service %s (%s) in %s", candidate, template.id, self.namespace)
             return Service(**{**service.__dict__, "values": recorded_values(template, resolved)})
-        raise Conflict(f"no free name for {name!r} after {NAME_ATTEMPTS} attempts")
+        raise Conflict(f"{clash.message} (and so with {NAME_ATTEMPTS} other names)")
 
     async def _create_all(self, objects: Objects) -> Objects:
         """Create ``objects`` in order; on any failure delete those created, then raise.

@@ -197,3 +197,21 @@ async def test_logs_come_from_the_pods_log_api(manager: ServiceManager, cluster:
         assert "kubelet" in caught.value.message
     else:
         assert list(await manager.logs("talk")) == [key]
+
+
+async def test_an_object_that_clashes_whatever_the_name_is_a_clear_conflict(
+    manager: ServiceManager,
+    store: TemplateStore,
+    core: client.CoreV1Api,
+    aapi_client: Any,
+    user_namespace: str,
+) -> None:
+    fixed = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata: {a: b}\n"
+    await store.add(template_text(META, SERVICE, fixed), "fixed")
+    core.create_namespaced_config_map(user_namespace, {"metadata": {"name": "settings"}})
+    with pytest.raises(Conflict) as caught:
+        await manager.create("fixed", name="web")
+    assert "creating ConfigMap settings" in caught.value.message
+    assert "already exists" in caught.value.message
+    assert await leftovers(aapi_client, user_namespace, SERVICE_LABEL) == []
+    assert core.read_namespaced_config_map("settings", user_namespace).data is None

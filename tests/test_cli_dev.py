@@ -134,10 +134,11 @@ def test_dev_with_an_explicit_kubeconfig_starts_no_local_cluster(
             if "Press Ctrl-C" in line:
                 break
         assert f"kubeconfig: {kubeconfig}" in [line.strip() for line in lines]
-        # no control plane, no kubelet: only the hub (which runs its proxy)
-        programs = [_cmdline(pid) for pid in _children(proc.pid)]
-        assert len(programs) == 1, programs
-        assert "jupyterhub" in programs[0]
+        # no control plane, no kubelet: only the registry and the hub (which runs its proxy)
+        programs = sorted(_cmdline(pid) for pid in _children(proc.pid))
+        assert len(programs) == 2, programs
+        assert "docker-registry serve" in programs[0]
+        assert "jupyterhub" in programs[1]
     finally:
         assert _stop(proc) == 0
 

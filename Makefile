@@ -9,10 +9,15 @@ setup:
 dev: setup
 	.venv/bin/karvdash dev
 
+# jlpm comes with JupyterLab in .venv
+JLPM = cd labextension && PATH="$(CURDIR)/.venv/bin:$$PATH" jlpm
+
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	$(JLPM) lint
 
 test: setup lint
+	$(JLPM) test
 	.venv/bin/python -m pytest

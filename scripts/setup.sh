@@ -56,6 +56,22 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The JupyterLab extension (labextension/). pip's build hook built it if there was no
+# build; rebuild it when its sources are newer than the build (the hook skips an existing
+# one), and keep the node modules `make lint` / `make test` (jlpm lint, jlpm test) need.
+# Nothing is fetched when node_modules matches yarn.lock.
+lab=labextension
+if [ ! -f "$lab/node_modules/.yarn-state.yml" ] || [ "$lab/yarn.lock" -nt "$lab/node_modules/.yarn-state.yml" ]; then
+  say "installing the JupyterLab extension's node modules (jlpm; about 2 minutes the first time)"
+  (cd "$lab" && PATH="$PWD/../.venv/bin:$PATH" jlpm install --immutable >/dev/null)
+fi
+built="$lab/build/labextension/package.json"
+if [ ! -f "$built" ] || [ -n "$(find "$lab/src" "$lab/style" "$lab/schema" "$lab/package.json" -newer "$built" -print -quit)" ]; then
+  say "building the JupyterLab extension (jlpm build:prod) and installing it into .venv"
+  (cd "$lab" && PATH="$PWD/../.venv/bin:$PATH" jlpm build:prod >/dev/null)
+  .venv/bin/python -m pip install -q --no-deps -e .
+fi
+
 # JupyterHub's proxy, from npm, into the environment (not the repository).
 chp_version=5.3.0
 if [ ! -x .venv/bin/configurable-http-proxy ] \

@@ -242,6 +242,35 @@ class Karvdash(Configurable):
         reaches the service.""",
     ).tag(config=True)
 
+    # --- ingress auth ---
+    ingress_admins_allowed = Bool(
+        False,
+        help="""Let JupyterHub admins open every user's services. Off by default: a service
+        opens to its owner only, and an admin gets 403 like any other user.""",
+    ).tag(config=True)
+
+    ingress_cookie_max_age = Int(
+        12 * 3600,
+        help="""Seconds a service's sign-in cookie stays valid. When it expires, the next
+        visit goes through the hub's login again (without a prompt while the hub session
+        lasts). At least 60.""",
+    ).tag(config=True)
+
+    ingress_secret_file = Unicode(
+        "",
+        help="""File holding the key (64 hex digits) with which the hub service signs the
+        services' sign-in cookies; made, readable by its owner only, when missing. Empty: a
+        new key at every start of the hub service, so every cookie ends with it (visitors
+        sign in again, without a prompt while their hub session lasts).""",
+    ).tag(config=True)
+
+    @validate("ingress_cookie_max_age")
+    def _check_cookie_max_age(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 60:
+            raise TraitError(f"ingress_cookie_max_age must be at least 60 seconds, not {value}")
+        return value
+
     @default("ingress_signin_url")
     def _default_ingress_signin_url(self) -> str:
         return f"https://{self.ingress_domain}/services/karvdash/ingress/signin"

@@ -18,6 +18,7 @@ from tornado import web
 from karvdash.registry import RegistryGateway
 
 from .auth import NotFoundHandler, OAuthCallbackHandler, ServiceHandler
+from .ingress import ingress_routes
 from .registry import Route, registry_routes
 from .uploads import Uploads
 
@@ -49,6 +50,7 @@ def routes(prefix: str) -> list[Route]:
     return [
         (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         *registry_routes(url_path_join(api, "registry")),
+        *ingress_routes(url_path_join(prefix, "ingress")),
         (api + r"(/.*)?", NotFoundHandler),
         (prefix.rstrip("/") + "/?", IndexHandler),
     ]

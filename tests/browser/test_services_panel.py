@@ -177,3 +177,30 @@ def test_hidden_panel_makes_no_requests(user_lab: tuple[str, Page, str], cluster
     assert len(seen) > hidden_from  # shown again: refreshed at once
     page.remove_listener("request", count)
     lab.set_lab_setting(page, base, "karvdash:plugin", {})
+
+
+def test_panels_follow_the_dark_theme(user_lab: tuple[str, Page, str], shots: Path) -> None:
+    _, page, base = user_lab
+    lab.set_lab_setting(page, base, "@jupyterlab/apputils-extension:themes",
+                        {"theme": "JupyterLab Dark"})  # fmt: skip
+    try:
+        page.reload()
+        lab.wait_for_lab(page)
+        lab.open_panel(page, "karvdash-services")
+        panel = page.locator("#karvdash-services")
+        expect(panel).to_contain_text("Services")
+        background = panel.evaluate("e => getComputedStyle(e).backgroundColor")
+        text = panel.evaluate("e => getComputedStyle(e).color")
+        assert _brightness(background) < 80, background
+        assert _brightness(text) > 150, text
+        page.screenshot(path=shots / "services-dark.png")
+    finally:
+        lab.set_lab_setting(page, base, "@jupyterlab/apputils-extension:themes", {})
+        page.reload()
+        lab.wait_for_lab(page)
+
+
+def _brightness(css_color: str) -> float:
+    """Mean of the red, green and blue of ``rgb(r, g, b)``."""
+    red, green, blue = (float(v) for v in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return (red + green + blue) / 3

@@ -68,6 +68,7 @@ export function UploadForm(props: { model: ImagesModel; trans: ITrans }): JSX.El
       if (fileInput.current) {
         fileInput.current.value = '';
       }
+      model.showUpload = false;
       await model.refresh().catch(() => undefined);
       await model.open(repo);
     } catch (failure) {

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 import secrets
@@ -148,7 +147,3 @@ def load_secret(path: str) -> bytes:
         raise ValueError(f"{path} holds a key of {len(secret)} bytes; at least 16 are needed")
     return secret
 
-
-def digest_token(token: str) -> str:
-    """A short, non-reversible name for a token (for logs and caches)."""
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:12]

@@ -37,6 +37,8 @@ from kubernetes import client as kclient
 from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import config as aconfig
 
+from karvdash.devhub import HUB_ACCOUNT
+from karvdash.devhub import HUB_NAMESPACE as HUB_NS
 from karvdash.devstack import DevStack
 from karvdash.manifests import apply
 from karvdash.naming import namespace_annotations, namespace_for, namespace_labels
@@ -150,16 +152,19 @@ def _grant_owners_rule(kubeconfig: Path) -> None:
     api = config.new_client_from_config(str(kubeconfig))
     try:
         name = "karvdash-hub-ingress-owners-test"
-        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": name}, "rules": [OWNERS_RULE]}  # fmt: skip
+        rbac = "rbac.authorization.k8s.io"
+        role = {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": [OWNERS_RULE],
+        }
         binding = {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "apiVersion": f"{rbac}/v1",
             "kind": "ClusterRoleBinding",
             "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                        "name": name},  # fmt: skip
-            "subjects": [{"kind": "ServiceAccount", "name": "karvdash-hub",
-                          "namespace": "karvdash"}],  # fmt: skip
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": HUB_ACCOUNT, "namespace": HUB_NS}],
         }
         apply(api, [role, binding])
     finally:
@@ -191,7 +196,7 @@ def ingress_hub(
         "KARVDASH_INGRESS_DOMAIN": DOMAIN,
         "KARVDASH_INGRESS_SECRET_FILE": str(secret_file),
     }
-    with start_hub(tmp_path_factory.mktemp("ingress-hub"), env, {people.boss}) as hub:
+    with start_hub(tmp_path_factory.mktemp("ingress-hub"), env, frozenset({people.boss})) as hub:
         hub.add_user(people.alice)
         hub.add_user(people.bob)
         hub.add_user(people.boss)
@@ -223,10 +228,8 @@ async def admin_client(kubeconfig: Path) -> AsyncIterator[aclient.ApiClient]:
 
 def make_user_namespace(core: kclient.CoreV1Api, user: str) -> str:
     name = namespace_for(user)
-    core.create_namespace(
-        {"metadata": {"name": name, "labels": namespace_labels(user),
-                      "annotations": namespace_annotations(user)}}  # fmt: skip
-    )
+    meta = {"name": name, "labels": namespace_labels(user)}
+    core.create_namespace({"metadata": {**meta, "annotations": namespace_annotations(user)}})
     wait_until_pods_admitted(core, name)
     return name
 
@@ -272,27 +275,28 @@ def edge(
     servers = [hub_block(HUB_HOST, ingress_hub.upstream, edge_address, tls.pair)]
     ghost_source = published.ingresses[f"{people.alice}/web"]
     ghost_host = f"ghost-{people.alice}.{DOMAIN}"
-    entries = [(*ingress_rules(i), i["metadata"]["annotations"]) for i in published.ingresses.values()]
+    entries = [
+        (*ingress_rules(i), i["metadata"]["annotations"]) for i in published.ingresses.values()
+    ]
     entries.append((ghost_host, "/", ghost_source["metadata"]["annotations"]))
-    for host, path, annotations in entries:
+    for host, path, notes in entries:
         backend = Backend(host.split(".")[0])
         backend.start()
         edge.backends[host] = backend
-        servers.append(server_block(host, annotations, backend.address, edge_address, tls.pair, path))
+        servers.append(server_block(host, notes, backend.address, edge_address, tls.pair, path))
     folder = tmp_path_factory.mktemp("nginx")
     nginx = Nginx(folder, nginx_conf(folder, edge_address, tls.pair, servers))
     try:
         nginx.start(edge_address)
         # the service learns of the Ingresses through its watch: wait until it knows them
         for key, ingress in published.ingresses.items():
-            owner = key.split("/")[0]
             host = ingress_rules(ingress)[0]
-            token = ingress_hub.tokens[owner]
-            wait_for(
-                lambda h=host, t=token: edge.get(h, headers={"Authorization": f"token {t}"}).status_code == 200,
-                timeout=60,
-                what=f"{host} to open to its owner",
-            )
+            auth = {"Authorization": f"token {ingress_hub.tokens[key.split('/')[0]]}"}
+
+            def opens(host: str = host, auth: dict[str, str] = auth) -> bool:
+                return edge.get(host, headers=auth).status_code == 200
+
+            wait_for(opens, timeout=60, what=f"{host} to open to its owner")
         for backend in edge.backends.values():
             backend.seen.clear()
         yield edge

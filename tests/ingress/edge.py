@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import subprocess
 import threading
 import time
@@ -220,6 +219,8 @@ def nginx_conf(folder: Path, address: str, tls: tuple[Path, Path], servers: list
         f"  {kind}_temp_path {folder}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    listen = _listen(address, tls)
+    default = listen.replace(":80;", ":80 default_server;").replace(" ssl;", " ssl default_server;")
     return f"""
 load_module {MODULES}/ndk_http_module.so;
 load_module {MODULES}/ngx_http_set_misc_module.so;
@@ -232,7 +233,7 @@ http {{
 {temps}
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
   server {{
-    {_listen(address, tls).replace(":80;", ":80 default_server;").replace(" ssl;", " ssl default_server;")}
+    {default}
     location / {{ return 404; }}
   }}
 {"".join(servers)}
@@ -258,8 +259,15 @@ class Nginx:
         )
         assert check.returncode == 0, check.stderr
         self.process = subprocess.Popen(
-            [NGINX, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")]
-            + ["-g", "daemon off;"],
+            [
+                NGINX,
+                "-p",
+                str(self.folder),
+                "-c",
+                str(self.folder / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
             stderr=subprocess.DEVNULL,
         )
         import socket
@@ -288,7 +296,3 @@ def ingress_rules(ingress: Mapping[str, Any]) -> tuple[str, str]:
     """The (host, path) of an Ingress's one rule."""
     rule = ingress["spec"]["rules"][0]
     return rule["host"], rule["http"]["paths"][0]["path"]
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value, indent=1, default=str)

@@ -101,7 +101,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def start_hub(
-    folder: Path, service_env: Mapping[str, str], admins: set[str] = frozenset()
+    folder: Path, service_env: Mapping[str, str], admins: frozenset[str] = frozenset()
 ) -> Iterator[Hub]:
     """JupyterHub in ``folder`` until the context ends; ``service_env`` goes to the service,
     ``admins`` are hub admins."""

@@ -1,0 +1,90 @@
+"""The owners followed in a real cluster (the dev cluster's API server, list + watch)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from kubernetes import client as kclient
+from kubernetes_asyncio import client as aclient
+
+from karvdash_hub.service.ingress_watch import KubernetesOwners
+
+DOMAIN = "owners.test"
+
+
+def ingress(name: str, host: str, *, labelled: bool = True) -> dict[str, Any]:
+    labels = {"karvdash.io/service": name} if labelled else {}
+    backend = {"service": {"name": name, "port": {"number": 80}}}
+    path = {"path": "/", "pathType": "Prefix", "backend": backend}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"rules": [{"host": host, "http": {"paths": [path]}}]},
+    }
+
+
+async def eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def owners(aapi_client: aclient.ApiClient) -> AsyncIterator[KubernetesOwners]:
+    followed = KubernetesOwners(aapi_client, DOMAIN)
+    await followed.start()
+    assert await followed.wait_ready(30)
+    yield followed
+    await followed.stop()
+
+
+async def test_a_services_host_is_known_while_its_ingress_exists(
+    owners: KubernetesOwners, api_client: kclient.ApiClient, user_namespace: str
+) -> None:
+    user = user_namespace.removeprefix("karvdash-")
+    networking = kclient.NetworkingV1Api(api_client)
+    host = f"web-{user}.{DOMAIN}"
+    networking.create_namespaced_ingress(user_namespace, ingress("web", host))
+    await eventually(lambda: owners.owner(host) == user, f"{host} to be {user}'s")
+    networking.patch_namespaced_ingress(
+        "web", user_namespace, {"spec": {"rules": [{"host": f"www-{user}.{DOMAIN}"}]}}
+    )
+    await eventually(lambda: owners.owner(f"www-{user}.{DOMAIN}") == user, "the new host")
+    assert owners.owner(host) is None
+    networking.delete_namespaced_ingress("web", user_namespace)
+    await eventually(lambda: owners.owner(f"www-{user}.{DOMAIN}") is None, "the host to go")
+
+
+async def test_hosts_of_other_users_and_unlabelled_ingresses_are_nobodys(
+    owners: KubernetesOwners, api_client: kclient.ApiClient, user_namespace: str
+) -> None:
+    user = user_namespace.removeprefix("karvdash-")
+    networking = kclient.NetworkingV1Api(api_client)
+    victim = f"web-victim{secrets.token_hex(2)}.{DOMAIN}"
+    networking.create_namespaced_ingress(user_namespace, ingress("steal", victim))
+    networking.create_namespaced_ingress(
+        user_namespace, ingress("plain", f"plain-{user}.{DOMAIN}", labelled=False)
+    )
+    networking.create_namespaced_ingress(user_namespace, ingress("web", f"web-{user}.{DOMAIN}"))
+    await eventually(lambda: owners.owner(f"web-{user}.{DOMAIN}") == user, "the real service")
+    assert owners.owner(victim) is None
+    assert owners.owner(f"plain-{user}.{DOMAIN}") is None
+
+
+async def test_ingresses_of_a_namespace_that_is_no_users_own_nothing(
+    owners: KubernetesOwners, api_client: kclient.ApiClient, namespace: str
+) -> None:
+    networking = kclient.NetworkingV1Api(api_client)
+    host = f"web-{namespace}.{DOMAIN}"
+    networking.create_namespaced_ingress(namespace, ingress("web", host))
+    networking.create_namespaced_ingress(namespace, ingress("probe", f"probe-x.{DOMAIN}"))
+    await asyncio.sleep(1.0)  # long enough for the watch to have delivered both
+    assert owners.owner(host) is None
+    assert owners.owner(f"probe-x.{DOMAIN}") is None

@@ -14,7 +14,8 @@ stack of the session ``cluster`` fixture: hub, spawner, dev cluster, registry).
     The folder screenshots go to (see tests/browser/lab.py).
 ``lab_of`` (module)
     ``lab_of(name, password)``: a new browser context (1280x800) logged in as that user
-    with JupyterLab loaded; returns ``(page, base_url)``. Closed at the end.
+    with JupyterLab loaded; returns ``(page, base_url)``. At the end the contexts are
+    closed and those users' servers stopped.
 """
 
 from __future__ import annotations
@@ -95,14 +96,18 @@ def new_user(
 
 
 @pytest.fixture(scope="module")
-def lab_of(cluster: DevStack, browser: Browser) -> Iterator[Callable[[str, str], tuple[Page, str]]]:
+def lab_of(
+    cluster: DevStack, browser: Browser, hub_admin: HubClient
+) -> Iterator[Callable[[str, str], tuple[Page, str]]]:
     assert cluster.hub is not None
     hub_url = cluster.hub.url
     contexts: list[BrowserContext] = []
+    users: list[str] = []
 
     def open_lab(name: str, password: str) -> tuple[Page, str]:
         context = browser.new_context(viewport=lab.VIEWPORT, accept_downloads=True)
         contexts.append(context)
+        users.append(name)
         page = context.new_page()
         base = lab.log_in_to_lab(page, hub_url, name, password)
         page.reload()
@@ -112,3 +117,8 @@ def lab_of(cluster: DevStack, browser: Browser) -> Iterator[Callable[[str, str],
     yield open_lab
     for context in contexts:
         context.close()
+    token = hub_admin.new_token("admin", note="browser tests")
+    for name in users:  # their servers stop (the admin's too): the next tests start clean
+        if api(hub_url, token, "GET", f"/users/{quote(name)}").json().get("servers"):
+            api(hub_url, token, "DELETE", f"/users/{quote(name)}/server")
+            wait_stopped(hub_url, token, name)

@@ -42,7 +42,9 @@ async def test_launch_list_and_delete_a_service(
     assert [(s.name, s.status, s.url) for s in listed] == [("hello", "Running", service.url)]
     assert listed[0].created == service.created
     deleted = await manager.delete("hello")
-    assert {o.kind for o in deleted} >= {"Service", "Deployment", "Ingress", "Pod"}
+    # the objects the template made; its pods go too, by the manager's own delete or by
+    # the garbage collector if that was first (which one is a race): nothing is left
+    assert {o.kind for o in deleted} >= {"Service", "Deployment", "Ingress"}
     await wait_until_gone(aapi_client, user_namespace, "hello")
     assert await manager.list() == []
 

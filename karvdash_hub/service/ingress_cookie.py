@@ -146,4 +146,3 @@ def load_secret(path: str) -> bytes:
     if len(secret) < 16:
         raise ValueError(f"{path} holds a key of {len(secret)} bytes; at least 16 are needed")
     return secret
-

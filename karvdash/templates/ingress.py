@@ -35,6 +35,10 @@ def credential_filter(cookie_name: str) -> str:
     from the service: the ``cookie_name`` cookie is removed from the ``Cookie`` header
     (other cookies pass), and an ``Authorization: token ...`` header (a JupyterHub
     token) is dropped, while other schemes (``Bearer``, ``Basic``, AWS signatures) pass.
+
+    Not part of :func:`ingress_annotations` (which gets the same effect from
+    ``auth-response-headers``, without snippets): for an nginx in front of a service
+    that is not an ingress-nginx Ingress.
     """
     if not _COOKIE_NAME.match(cookie_name):
         raise ValueError(f"cookie name {cookie_name!r} must be letters, digits, '_' and '-'")
@@ -57,6 +61,11 @@ def credential_filter(cookie_name: str) -> str:
     )
 
 
+UPSTREAM_HEADERS = "Cookie,Authorization"
+"""Request headers the service receives as the hub service's answer gives them back
+(nginx ``auth-response-headers``): without Karvdash's cookie and JupyterHub tokens."""
+
+
 def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
     """The annotations that make ingress-nginx let only the service's owner in.
 
@@ -65,9 +74,14 @@ def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
       ``X-Original-URL`` and answers 2xx (the owner), 401 (not logged in) or 403;
     * ``auth-signin``: a 401 sends the browser to ``settings.ingress_signin_url`` with
       ``rd=https://<host><path>`` to come back after logging in;
-    * ``ssl-redirect`` / ``force-ssl-redirect``: HTTP is redirected to HTTPS;
-    * ``configuration-snippet``: :func:`credential_filter` (ingress-nginx must allow
-      snippet annotations: ``allow-snippet-annotations: "true"`` in its ConfigMap).
+    * ``auth-response-headers``: the ``Cookie`` and ``Authorization`` headers the service
+      receives are the ones the hub service's 2xx answer carries, i.e. the visitor's
+      without the ``ingress_cookie_name`` cookie and without an ``Authorization: token``
+      header (the same rule as :func:`credential_filter`); a header the answer lacks is
+      not sent at all, so nothing leaks if it is missing. No snippet annotation is
+      needed, so ingress-nginx can keep them off (its default): users, who are admins of
+      their namespaces, could otherwise put any nginx directive into the controller;
+    * ``ssl-redirect`` / ``force-ssl-redirect``: HTTP is redirected to HTTPS.
     """
     separator = "&" if "?" in settings.ingress_signin_url else "?"
     return {
@@ -75,9 +89,9 @@ def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
         NGINX + "auth-signin": (
             f"{settings.ingress_signin_url}{separator}rd=https://{host}$escaped_request_uri"
         ),
+        NGINX + "auth-response-headers": UPSTREAM_HEADERS,
         NGINX + "ssl-redirect": "true",
         NGINX + "force-ssl-redirect": "true",
-        NGINX + "configuration-snippet": credential_filter(settings.ingress_cookie_name),
     }
 
 

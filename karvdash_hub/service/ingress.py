@@ -5,7 +5,10 @@ Under ``<prefix>`` (``/services/karvdash/ingress``), see docs/ingress.md:
 =====  ==========  =========================================================================
 any    ``/auth``   nginx ``auth-url``: 200 / 401 / 403 for the address in ``X-Original-URL``
                    (:meth:`~.ingress_authority.IngressAuthority.decide`); public on purpose:
-                   it identifies the visitor itself and only answers yes or no
+                   it identifies the visitor itself and only answers yes or no. A 200
+                   carries the ``Cookie`` and ``Authorization`` headers the service gets
+                   (``auth-response-headers``): the visitor's, without Karvdash's cookie
+                   and without a JupyterHub token
 GET    ``/signin`` nginx ``auth-signin``: log in to the hub (OAuth), then back to ``rd``
                    (an ``https`` address of a service) through a one-time ticket
 =====  ==========  =========================================================================
@@ -30,7 +33,8 @@ from tornado import web
 from karvdash.settings import load_settings
 
 from .auth import ServiceHandler
-from .ingress_authority import BadDestination, Decision, IngressAuthority
+from .ingress_authority import BadDestination, Decision, IngressAuthority, token_from
+from .ingress_cookie import without_cookie
 
 log = logging.getLogger("karvdash_hub.service")
 
@@ -75,13 +79,21 @@ class IngressAuthHandler(QuietHandler):
     async def get(self) -> None:
         authority = await authority_of(self.application)
         headers = self.request.headers
+        cookie, authorization = headers.get("Cookie", ""), headers.get("Authorization", "")
         decision = await authority.decide(
-            headers.get("X-Original-URL", ""),
-            headers.get("Cookie", ""),
-            headers.get("Authorization", ""),
-            self._lookup,
+            headers.get("X-Original-URL", ""), cookie, authorization, self._lookup
         )
+        if decision.status == 200:
+            # what the service receives (auth-response-headers): no Karvdash credentials
+            self._upstream("Cookie", without_cookie(cookie, authority.cookie_name))
+            self._upstream("Authorization", "" if token_from(authorization) else authorization)
         self.answer(authority, decision)
+
+    def _upstream(self, name: str, value: str) -> None:
+        try:
+            self.set_header(name, value)
+        except ValueError:  # control characters: the service gets no such header
+            self.set_header(name, "")
 
     async def _lookup(self, token: str) -> dict[str, Any] | None:
         return cast(dict[str, Any] | None, await self.hub_auth.user_for_token(token, sync=False))

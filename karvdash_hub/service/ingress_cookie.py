@@ -125,6 +125,18 @@ def cookie_values(header: str, name: str) -> list[str]:
     return found
 
 
+def without_cookie(header: str, name: str) -> str:
+    """A ``Cookie`` header without cookie ``name`` (every copy); the others as sent."""
+    if name not in header:
+        return header
+    kept = []
+    for part in header.split(";"):
+        part = part.strip()
+        if part and part.partition("=")[0].strip() != name:
+            kept.append(part)
+    return "; ".join(kept)
+
+
 def load_secret(path: str) -> bytes:
     """The key in ``path`` (hex), made with mode 0600 when the file is missing; with an
     empty ``path``, a new random key. A file that holds no usable key is an error."""

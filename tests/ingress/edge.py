@@ -3,7 +3,8 @@
 :func:`server_block` turns a host and the annotations of a real Ingress (as the template
 engine made it and the API server stored it) into what ingress-nginx's ``nginx.tmpl``
 renders for one ``Prefix /`` path with ``auth-url``, ``auth-signin``,
-``force-ssl-redirect`` and ``configuration-snippet``:
+``auth-response-headers``, ``force-ssl-redirect`` (and a ``configuration-snippet``, if
+one were there):
 
 * ``location = /_external-auth-...``: ``internal``, the request body off,
   ``X-Original-URL $scheme://$http_host$request_uri``, ``X-Original-Method``,
@@ -13,8 +14,11 @@ renders for one ``Prefix /`` path with ``auth-url``, ``auth-signin``,
   $auth_cookie; return 302 <auth-signin>;`` (the ``rd`` the annotation holds is kept);
 * the path's location: the redirect to HTTPS (308), ``auth_request``,
   ``auth_request_set $auth_cookie $upstream_http_set_cookie``, ``add_header Set-Cookie
-  $auth_cookie``, ``set_escape_uri $escaped_request_uri $request_uri`` (the set-misc module
-  that ingress-nginx's OpenResty carries; Debian's ``libnginx-mod-http-set-misc``),
+  $auth_cookie``, for each ``auth-response-headers`` name ``auth_request_set
+  $authHeaderN $upstream_http_<name>`` and ``proxy_set_header <Name> $authHeaderN``
+  (``buildAuthResponseHeaders``), ``set_escape_uri $escaped_request_uri $request_uri``
+  (the set-misc module that ingress-nginx's OpenResty carries; Debian's
+  ``libnginx-mod-http-set-misc``),
   ``error_page 401 = @<sha1>``, the proxy headers, the snippet, ``proxy_pass``.
 
 :class:`Backend` is a service: an HTTP server on loopback that answers with its name and
@@ -126,6 +130,15 @@ def server_block(
     auth_path = auth_location(path)
     named = signin_location(path, signin)
     snippet = annotations.get(PREFIX + "configuration-snippet", "")
+    response_headers = "\n      ".join(
+        f"auth_request_set    $authHeader{i} $upstream_http_{h.lower().replace('-', '_')};\n"
+        f"      proxy_set_header    '{h}' $authHeader{i};"
+        for i, h in enumerate(
+            h.strip()
+            for h in annotations.get(PREFIX + "auth-response-headers", "").split(",")
+            if h.strip()
+        )
+    )
     redirect = annotations.get(PREFIX + "force-ssl-redirect") == "true"
     https_only = "if ($scheme = http) { return 308 https://$host$request_uri; }" if redirect else ""
     return f"""
@@ -171,6 +184,7 @@ def server_block(
       auth_request        {auth_path};
       auth_request_set    $auth_cookie $upstream_http_set_cookie;
       add_header          Set-Cookie $auth_cookie;
+      {response_headers}
       set_escape_uri $escaped_request_uri $request_uri;
       error_page 401 = {named};
 

@@ -13,6 +13,7 @@ from karvdash_hub.service.ingress_cookie import (
     Signer,
     cookie_values,
     load_secret,
+    without_cookie,
 )
 
 KEY = b"k" * 32
@@ -124,3 +125,19 @@ def test_a_secret_file_without_a_usable_key_is_an_error(tmp_path: Path) -> None:
 
 def test_without_a_file_every_start_has_a_new_key() -> None:
     assert load_secret("") != load_secret("")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("karvdash-ingress=secret", ""),
+        ("a=1; karvdash-ingress=secret; b=2", "a=1; b=2"),
+        ("a=1;karvdash-ingress=secret;b=2", "a=1; b=2"),
+        ("karvdash-ingress=one; c=3; karvdash-ingress=two", "c=3"),
+        ("xkarvdash-ingress=1; karvdash-ingressx=2", "xkarvdash-ingress=1; karvdash-ingressx=2"),
+        ("session=abc; theme=a=b", "session=abc; theme=a=b"),
+        ("", ""),
+    ],
+)
+def test_the_cookie_comes_off_the_header_and_the_others_stay(sent: str, kept: str) -> None:
+    assert without_cookie(sent, "karvdash-ingress") == kept

@@ -1,8 +1,10 @@
 """The Ingress annotations, and the credential filter run by a real nginx.
 
-ingress-nginx puts ``configuration-snippet`` into the service's ``location`` block, next
-to its own ``proxy_set_header`` lines; the test does the same with Debian's nginx in
-front of a small echo server, and checks what reaches the service.
+The annotations keep Karvdash's credentials from the service through the hub service's
+answer (``auth-response-headers``; tested end to end in tests/ingress/). The credential
+filter is the same rule as nginx directives: the test puts it into a ``location`` block,
+as ``configuration-snippet`` would, with Debian's nginx in front of a small echo server,
+and checks what reaches the service.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def test_annotations_are_a_function_of_settings_and_host() -> None:
     )
     assert annotations[prefix + "ssl-redirect"] == "true"
     assert annotations[prefix + "force-ssl-redirect"] == "true"
-    assert annotations[prefix + "configuration-snippet"] == credential_filter("kd")
+    assert annotations[prefix + "auth-response-headers"] == "Cookie,Authorization"
+    assert not [key for key in annotations if key.endswith("-snippet")]  # snippets stay off
     assert ingress_annotations(settings, "web-alice.example.org") == annotations
 
 

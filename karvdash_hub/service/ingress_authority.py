@@ -103,8 +103,11 @@ class IngressAuthority:
         cookie_name: str = "karvdash-ingress",
         cookie_max_age: int = 12 * 3600,
         admins_allowed: bool = False,
+        ready_timeout: float = 10.0,
     ) -> None:
         self.owners = owners
+        self.ready_timeout = ready_timeout
+        self._gave_up = False
         self.signer = signer
         self.domain = domain.lower().strip(".")
         self.cookie_name = cookie_name
@@ -159,7 +162,7 @@ class IngressAuthority:
         host = host_of(parts.netloc)
         if not host or parts.scheme not in ("http", "https"):
             return Decision(400, "X-Original-URL must be the absolute address of the request")
-        if not self.owners.ready and not await self.owners.wait_ready(10.0):
+        if not self.owners.ready and not await self._wait_for_owners():
             return Decision(503, "the services' owners are not known yet; see the service log")
         owner = self.owners.owner(host)
         if owner is None:
@@ -176,6 +179,12 @@ class IngressAuthority:
         if token is not None:
             return await self._token(token, owner, host, lookup)
         return Decision(401, f"sign in to open {host}")
+
+    async def _wait_for_owners(self) -> bool:
+        """Wait for the first list of owners, once: after a timeout, answer at once."""
+        if not self._gave_up and not await self.owners.wait_ready(self.ready_timeout):
+            self._gave_up = True
+        return self.owners.ready
 
     def _grant(self, user: str, owner: str, admin: bool, host: str) -> Decision:
         if self.allowed(user, owner, admin):
@@ -224,7 +233,7 @@ class IngressAuthority:
             raise BadDestination("rd must be the https:// address of a Karvdash service")
         if not host.endswith("." + self.domain):
             raise BadDestination(f"rd must be an address under {self.domain}")
-        await self.owners.wait_ready(10.0)
+        await self._wait_for_owners()
         owner = self.owners.owner(host)
         if owner is None:
             raise BadDestination(f"no Karvdash service is published at {host}")

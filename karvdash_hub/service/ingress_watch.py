@@ -32,6 +32,14 @@ class ResourceExpired(Exception):
     """The watch's resourceVersion is too old (HTTP 410 Gone)."""
 
 
+async def _failure(resp: Any) -> RuntimeError:
+    """An API answer that is not 200, with the API server's own message."""
+    text = (await resp.text()).strip()
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        text = str(json.loads(text)["message"])
+    return RuntimeError(f"HTTP {resp.status}: {text[:300]}")
+
+
 class Reflector:
     """One kind of object, listed then watched; ``on_list`` and ``on_event`` get raw JSON."""
 
@@ -61,8 +69,7 @@ class Reflector:
             resp = await self.list_call(_preload_content=False)
             try:
                 if resp.status != 200:
-                    text = await resp.text()
-                    raise RuntimeError(f"HTTP {resp.status}: {text[:300]}")
+                    raise await _failure(resp)
                 return dict(await resp.json())
             finally:
                 resp.release()
@@ -86,8 +93,7 @@ class Reflector:
             if resp.status == 410:
                 raise ResourceExpired("resource version too old")
             if resp.status != 200:
-                text = await resp.text()
-                raise RuntimeError(f"HTTP {resp.status}: {text[:300]}")
+                raise await _failure(resp)
             while line := await resp.content.readline():
                 event = json.loads(line)
                 kind, obj = event.get("type"), event.get("object") or {}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -11,6 +13,8 @@ import pytest
 from kubernetes import client as kclient
 from kubernetes_asyncio import client as aclient
 
+from karvdash_hub.service.ingress_authority import IngressAuthority
+from karvdash_hub.service.ingress_cookie import Signer
 from karvdash_hub.service.ingress_watch import KubernetesOwners
 
 DOMAIN = "owners.test"
@@ -88,3 +92,30 @@ async def test_ingresses_of_a_namespace_that_is_no_users_own_nothing(
     await asyncio.sleep(1.0)  # long enough for the watch to have delivered both
     assert owners.owner(host) is None
     assert owners.owner(f"probe-x.{DOMAIN}") is None
+
+
+async def test_without_the_right_to_list_every_request_is_told_to_wait(
+    aapi_client: aclient.ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hub without the list/watch rule: no decision is made up, the log says why."""
+    configuration = copy.copy(aapi_client.configuration)
+    configuration.api_key = {"authorization": "Bearer not-a-token"}
+    stranger = aclient.ApiClient(configuration)
+    followed = KubernetesOwners(stranger, DOMAIN, owns_client=True, max_backoff=0.2)
+    authority = IngressAuthority(followed, Signer(b"s" * 32), domain=DOMAIN, ready_timeout=1.0)
+    await followed.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="karvdash_hub.service"):
+            first = await authority.decide(f"https://web-alice.{DOMAIN}/", "", "", no_tokens)
+            started = asyncio.get_running_loop().time()
+            second = await authority.decide(f"https://web-alice.{DOMAIN}/", "", "", no_tokens)
+            waited = asyncio.get_running_loop().time() - started
+        assert (first.status, second.status) == (503, 503)
+        assert waited < 0.5  # only the first request waits
+        assert "cannot list resource \"ingresses\"" in caplog.text
+    finally:
+        await followed.stop()
+
+
+async def no_tokens(token: str) -> None:
+    raise AssertionError("no token was sent")

@@ -48,9 +48,9 @@ def routes(prefix: str) -> list[Route]:
     """Every route of the service under ``prefix``."""
     api = url_path_join(prefix, "api")
     return [
+        *ingress_routes(url_path_join(prefix, "ingress")),  # first: every service request
         (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         *registry_routes(url_path_join(api, "registry")),
-        *ingress_routes(url_path_join(prefix, "ingress")),
         (api + r"(/.*)?", NotFoundHandler),
         (prefix.rstrip("/") + "/?", IndexHandler),
     ]

@@ -36,8 +36,10 @@ from ..hub.hubclient import HubClient, api, wait_stopped
 from . import lab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API runs an event loop in the main thread while it is
+    # open, which would break every asyncio test that runs after the browser tests.
     with sync_playwright() as playwright:
         chromium = lab.launch(playwright)
         yield chromium

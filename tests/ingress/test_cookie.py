@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from karvdash_hub.service.ingress_cookie import (
+    CACHED_COOKIES,
     TICKET_SECONDS,
     Signer,
     cookie_values,
@@ -52,6 +53,23 @@ def test_another_hosts_cookie_is_refused() -> None:
     signer = Signer(KEY)
     value = signer.cookie("alice", "files-alice.example.org", admin=False, expires=NOW + 60)
     assert signer.read_cookie(value, HOST, NOW) is None
+
+
+def test_a_cookie_checked_once_is_still_bound_to_its_host_and_time() -> None:
+    signer = Signer(KEY)
+    value = signer.cookie("alice", HOST, admin=False, expires=NOW + 60)
+    assert signer.read_cookie(value, HOST, NOW) is not None
+    assert signer.read_cookie(value, "files-alice.example.org", NOW) is None
+    assert signer.read_cookie(value, HOST, NOW + 61) is None
+    assert signer.read_cookie(value, HOST, NOW + 1) is not None
+
+
+def test_remembered_cookies_are_bounded() -> None:
+    signer = Signer(KEY)
+    for n in range(CACHED_COOKIES + 10):
+        value = signer.cookie(f"user{n}", HOST, admin=False, expires=NOW + 60)
+        assert signer.read_cookie(value, HOST, NOW) is not None
+    assert len(signer._signed) <= CACHED_COOKIES
 
 
 def test_a_cookie_with_a_changed_payload_is_refused() -> None:

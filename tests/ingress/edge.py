@@ -265,6 +265,11 @@ class Nginx:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, address: str) -> None:
+        module = Path(MODULES) / "ngx_http_set_misc_module.so"
+        assert module.exists(), (
+            f"{module} is missing: apt-get install libnginx-mod-http-set-misc "
+            "(set_escape_uri, which ingress-nginx's auth-signin uses)"
+        )
         check = subprocess.run(
             [NGINX, "-t", "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")],
             capture_output=True,

@@ -235,3 +235,14 @@ def test_writes_are_decided_the_same_way(
         == 403
     )
     assert edge.request("DELETE", host, "/f").status_code == 302
+
+
+def test_the_hub_tells_the_service_who_is_an_admin(ingress_hub: Hub, people: People) -> None:
+    """``ingress_admins_allowed`` relies on the ``admin`` field of the hub's answer for a
+    token (and for a browser's OAuth login, the same model)."""
+    for user, admin in ((people.boss, True), (people.alice, False)):
+        answer = requests.get(
+            f"{ingress_hub.url}hub/api/user", headers=token(ingress_hub, user), timeout=30
+        )
+        assert answer.status_code == 200
+        assert answer.json()["admin"] is admin

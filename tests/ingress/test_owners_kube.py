@@ -112,7 +112,7 @@ async def test_without_the_right_to_list_every_request_is_told_to_wait(
             waited = asyncio.get_running_loop().time() - started
         assert (first.status, second.status) == (503, 503)
         assert waited < 0.5  # only the first request waits
-        assert "cannot list resource \"ingresses\"" in caplog.text
+        assert 'cannot list resource "ingresses"' in caplog.text
     finally:
         await followed.stop()
 

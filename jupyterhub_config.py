@@ -92,6 +92,8 @@ c.JupyterHub.cleanup_servers = False  # servers outlive a hub restart
 # holds them; user servers get KarvdashSpawner.exported_settings only) and the hub's
 # cluster credentials.
 service_env = {k: v for k, v in os.environ.items() if k.startswith("KARVDASH_")}
+# the key of the ingress cookies, kept so that cookies survive a restart of the service
+service_env.setdefault("KARVDASH_INGRESS_SECRET_FILE", str(state_dir / "karvdash_ingress_secret"))
 if env("KUBECONFIG"):
     service_env["KUBECONFIG"] = env("KUBECONFIG", "")
 configure_karvdash_service(

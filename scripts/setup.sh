@@ -12,7 +12,7 @@ say() { echo "[setup] $*" >&2; }
 
 DEBIAN_PACKAGES=(
   golang-1.19-go etcd-server dpkg-dev golang-github-modern-go-reflect2-dev openssl
-  wrk docker-registry skopeo nginx
+  wrk docker-registry skopeo nginx libnginx-mod-http-set-misc
 )
 
 if [ -f /etc/debian_version ]; then

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from .devcluster.processes import Supervisor, free_port
-from .manifests import apply, deploy_dir
+from .manifests import apply, deploy_dir, load_documents
 
 HUB_NAMESPACE = "karvdash"
 HUB_ACCOUNT = "karvdash-hub"
@@ -76,7 +76,7 @@ def provision_hub_account(admin_kubeconfig: Path) -> str:
     try:
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": HUB_NAMESPACE}}
         apply(api, [namespace])
-        apply(api, _documents(deploy_dir() / "hub" / "rbac.yaml"))
+        apply(api, load_documents([deploy_dir() / "hub" / "rbac.yaml"]))
         request = {"spec": {"audiences": [], "expirationSeconds": TOKEN_SECONDS}}
         core = client.CoreV1Api(api)
         for attempt in range(20):
@@ -92,10 +92,6 @@ def provision_hub_account(admin_kubeconfig: Path) -> str:
         raise AssertionError("unreachable")
     finally:
         api.close()
-
-
-def _documents(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d]
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .devcluster.cluster import Cluster, DevCluster
 from .devcluster.processes import Supervisor, free_port
 from .devcluster.registry import DevRegistry
 from .devhub import DevHub
+from .manifests import apply, deploy_dir, load_documents
 from .settings import ENV_PREFIX
 
 
@@ -119,32 +120,18 @@ class DevStack:
             self.hub.start(self.supervisor, self.env)
 
     def _apply_crds(self, timeout: float = 30.0) -> None:
-        """Create or update every CustomResourceDefinition in ``deploy/crds/`` (a source
-        checkout's) and wait until the API server serves each (``Established``)."""
-        import yaml
+        """Apply every CustomResourceDefinition in ``deploy/crds/`` (the manifests an
+        operator applies) and wait until the API server serves each (``Established``)."""
         from kubernetes import client, config
 
-        folder = Path(__file__).resolve().parent.parent / "deploy" / "crds"
-        if not folder.is_dir():
-            return
+        folder = deploy_dir() / "crds"
         api = config.new_client_from_config(str(self.cluster.kubeconfig))
         try:
+            names = [
+                a.split("/", 1)[1]
+                for a in apply(api, load_documents(sorted(folder.glob("*.yaml"))))
+            ]
             crds = client.ApiextensionsV1Api(api)
-            names = []
-            for path in sorted(folder.glob("*.yaml")):
-                for doc in yaml.safe_load_all(path.read_text()):
-                    if not doc:
-                        continue
-                    name = doc["metadata"]["name"]
-                    try:
-                        crds.create_custom_resource_definition(doc)
-                    except client.ApiException as exc:
-                        if exc.status != 409:
-                            raise
-                        current = crds.read_custom_resource_definition(name)
-                        doc["metadata"]["resourceVersion"] = current.metadata.resource_version
-                        crds.replace_custom_resource_definition(name, doc)
-                    names.append(name)
             deadline = time.monotonic() + timeout
             for name in names:
                 while not any(

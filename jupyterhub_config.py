@@ -39,6 +39,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import karvdash_hub
 from karvdash_hub.service.config import configure_karvdash_service
 
 env = os.environ.get
@@ -74,7 +75,13 @@ if authenticator == "karvdash_hub.auth.KarvdashAuthenticator":
     c.NativeAuthenticator.check_common_password = True
     c.NativeAuthenticator.minimum_password_length = 8
     c.Authenticator.allow_all = True
-c.JupyterHub.template_vars = {"announcement_login": "Karvdash: sign up, then wait for approval."}
+# Hub pages: Karvdash's page.html extends JupyterHub's with the links to the Karvdash admin
+# page (for holders of admin:users) and, with sign-up, to the password and approval pages.
+c.JupyterHub.template_paths = [str(Path(karvdash_hub.__file__).parent / "templates")]
+c.JupyterHub.template_vars = {
+    "announcement_login": "Karvdash: sign up, then wait for approval.",
+    "karvdash_signup_approval": authenticator == "karvdash_hub.auth.KarvdashAuthenticator",
+}
 
 # -- where and how user servers run ----------------------------------------------------------
 c.JupyterHub.spawner_class = "karvdash_hub.spawner.KarvdashSpawner"

@@ -198,3 +198,27 @@ def karvdash_error(exc: BaseException, what: str) -> KarvdashError:
     if status == 409:
         return Conflict(message)
     return Unavailable(message)
+
+
+def service_account_user(namespace: str, name: str = "default") -> str:
+    """The user name Kubernetes gives service account ``name`` of ``namespace``."""
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+class Impersonating:
+    """An ApiClient stand-in whose every request acts as ``user`` (``Impersonate-User``).
+
+    The requests of this module (:func:`request_bytes`, :func:`request_json`) go through
+    it unchanged. The real client's identity needs the ``impersonate`` verb on that user
+    (for a service account: on ``serviceaccounts`` with its name, in its namespace); the
+    API server then authorizes each request as ``user`` alone, so an admin action in a
+    user's namespace can do exactly what the user's own account can, and no more.
+    """
+
+    def __init__(self, api: Any, user: str) -> None:
+        self.api = api
+        self.user = user
+
+    async def call_api(self, *args: Any, header_params: Any = None, **kwargs: Any) -> Any:
+        headers = {**(header_params or {}), "Impersonate-User": self.user}
+        return await self.api.call_api(*args, header_params=headers, **kwargs)

@@ -33,6 +33,12 @@ USER_LABEL = "karvdash.io/user"
 USER_ANNOTATION = "karvdash.io/username"
 """Annotation on every user namespace holding the exact user name (labels cannot)."""
 
+ON_USER_DELETE_ANNOTATION = "karvdash.io/on-user-delete"
+"""Annotation on a user namespace, ``keep`` or ``delete``: what happens to it when its user is
+deleted from the hub. Set by the admin page just before it deletes a user; it overrides
+``KarvdashSpawner.delete_namespace_on_user_delete`` for that namespace. Only the hub's
+account may set it (the webhook guards ``karvdash.io/`` keys on namespaces)."""
+
 ENV_PREFIX = "KARVDASH_"
 CONFIG_FILE_ENV = "KARVDASH_CONFIG_FILE"
 

@@ -17,9 +17,12 @@ import os
 from typing import Any
 
 import bcrypt
+from jupyterhub.apihandlers.base import APIHandler  # type: ignore[import-untyped]
+from jupyterhub.scopes import Scope  # type: ignore[import-untyped]
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.handlers import LoginHandler as NativeLoginHandler
 from nativeauthenticator.orm import UserInfo
+from tornado import web
 from tornado.httputil import url_concat
 from tornado.web import RequestHandler
 from traitlets import Unicode, default
@@ -78,6 +81,32 @@ class LoginHandler(NativeLoginHandler):  # type: ignore[misc]
         self.finish(await self._render(login_error=error, username=username))
 
 
+SIGNUPS_PATH = r"/api/karvdash/signups"
+"""Where the hub answers :class:`SignupsHandler` (under the hub's prefix)."""
+
+
+class SignupsHandler(APIHandler):  # type: ignore[misc]
+    """``GET /hub/api/karvdash/signups``: every sign-up and whether it is authorized.
+
+    For the Karvdash admin page (which links to ``/hub/authorize`` to change it). A user
+    who signed up is not a hub user until their first login, so the hub's own user list
+    misses those waiting for approval. Needs ``admin:users`` (admins hold it).
+    """
+
+    def get(self) -> None:
+        if self.parsed_scopes.get("admin:users") != Scope.ALL:
+            raise web.HTTPError(403, "listing sign-ups needs the scope admin:users")
+        signups = [
+            {
+                "name": info.username,
+                "email": info.email or "",
+                "authorized": bool(info.is_authorized),
+            }
+            for info in UserInfo.all_users(self.db)
+        ]
+        self.write({"signups": sorted(signups, key=lambda s: s["name"])})
+
+
 class KarvdashAuthenticator(NativeAuthenticator):  # type: ignore[misc]
     """NativeAuthenticator that creates the first admin's account at first start."""
 
@@ -110,7 +139,8 @@ class KarvdashAuthenticator(NativeAuthenticator):  # type: ignore[misc]
 
     def get_handlers(self, app: Any) -> list[tuple[str, type[RequestHandler]]]:
         handlers: list[tuple[str, type[RequestHandler]]] = super().get_handlers(app)
-        return [(path, LoginHandler if path == r"/login" else h) for path, h in handlers]
+        replaced = [(path, LoginHandler if path == r"/login" else h) for path, h in handlers]
+        return [*replaced, (SIGNUPS_PATH, SignupsHandler)]
 
     def _create_first_admin(self, username: str) -> None:
         if not self.first_admin_password or self.get_user(username) is not None:

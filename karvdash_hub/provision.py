@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from karvdash.settings import ON_USER_DELETE_ANNOTATION
+
 from . import objects
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,21 @@ class Provisioner:
             raise _refusal("reading", exc) from exc
         result: dict[str, Any] = self.api_client.sanitize_for_serialization(obj)
         return result
+
+    async def on_user_delete(self, name: str, default: bool) -> bool:
+        """Whether namespace ``name`` goes with its user: its
+        ``karvdash.io/on-user-delete`` annotation (``keep``/``delete``, set by the admin
+        page), else ``default``. A namespace that is not there needs nothing."""
+        try:
+            namespace = await self._call("read namespace", lambda: self.core.read_namespace(name))
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise _refusal(f"reading namespace {name}", exc) from exc
+        choice = (namespace.metadata.annotations or {}).get(ON_USER_DELETE_ANNOTATION)
+        if choice in ("keep", "delete"):
+            return bool(choice == "delete")
+        return default
 
     async def delete_namespace(self, name: str) -> bool:
         """Delete a user's namespace (and so every object in it). Data folders stay."""

@@ -62,7 +62,8 @@ class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
     delete_namespace_on_user_delete = Bool(
         False,
         help="""Delete the user's namespace (and every service in it) when the user is deleted
-        from the hub. Data folders are never deleted.""",
+        from the hub. Data folders are never deleted. The admin page's choice, kept in the
+        namespace's ``karvdash.io/on-user-delete`` annotation, wins over this.""",
     ).tag(config=True)
 
     exported_settings = List(
@@ -220,10 +221,12 @@ class KarvdashSpawner(KubeSpawner):  # type: ignore[misc]
 
     async def delete_forever(self) -> None:
         await super().delete_forever()
-        if not self.delete_namespace_on_user_delete or self.name:
+        provisioner = Provisioner(self.api.api_client, timeout=self.k8s_api_request_timeout)
+        if self.name or not await provisioner.on_user_delete(
+            self.namespace, self.delete_namespace_on_user_delete
+        ):
             self.log.info("Keeping namespace %s of deleted user %s", self.namespace, self.user.name)
             return
-        provisioner = Provisioner(self.api.api_client, timeout=self.k8s_api_request_timeout)
         if await provisioner.delete_namespace(self.namespace):
             self.log.info("Deleted namespace %s of deleted user %s", self.namespace, self.user.name)
 

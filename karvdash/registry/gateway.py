@@ -22,6 +22,7 @@ from .maintenance import WriteGate
 from .names import check_digest, check_repository, check_tag
 from .stream import BytePipe
 from .upload import Report, UploadProgress, upload_archive
+from .usage import RepositoryUsage, repository_usage
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -158,6 +159,47 @@ class RegistryGateway:
                     ) from exc
                 raise
         return {"repository": repo, "tag": tag, "digest": current, "removed_tags": [tag, *shared]}
+
+    async def usage(self, repo: str) -> RepositoryUsage:
+        """Tags, images and distinct blob bytes of ``repo`` (see :mod:`.usage`)."""
+        check_repository(repo)
+        return await repository_usage(self.client, repo, await self.all_tags(repo))
+
+    async def delete_repository(self, repo: str) -> dict[str, Any]:
+        """Delete every image of ``repo`` (each distinct manifest its tags name).
+
+        The registry keeps listing the repository, with no tags; garbage collection frees
+        its blobs. Returns the digests deleted and the tags they took with them.
+        """
+        check_repository(repo)
+        async with self.gate.writing():
+            tags = await self.all_tags(repo)
+            sem = asyncio.Semaphore(8)
+
+            async def digest_of(tag: str) -> str | None:
+                async with sem:
+                    return await self.client.manifest_digest(repo, tag)
+
+            digests = await asyncio.gather(*map(digest_of, tags))
+            by_digest: dict[str, list[str]] = {}
+            for tag, digest in zip(tags, digests, strict=True):
+                if digest:
+                    by_digest.setdefault(digest, []).append(tag)
+            for digest in by_digest:
+                try:
+                    await self.client.delete_manifest(repo, digest)
+                except RegistryNotFound:
+                    continue  # deleted meanwhile
+                except RegistryResponseError as exc:
+                    if exc.http_status == 405:
+                        raise RegistryUnavailable(
+                            "the registry does not allow deletion (set storage.delete.enabled)"
+                        ) from exc
+                    raise
+        return {
+            "repository": repo,
+            "deleted": [{"digest": d, "tags": t} for d, t in sorted(by_digest.items())],
+        }
 
     async def collect_garbage(self) -> GcReport:
         """Run the collector with every write refused (see :mod:`.maintenance`)."""

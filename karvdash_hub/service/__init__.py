@@ -19,3 +19,9 @@ role's scopes, so a custom scope cannot be given to all admins through it."""
 REGISTRY_ADMIN_SCOPES = (REGISTRY_ADMIN_SCOPE, SERVICE_ADMIN_SCOPE)
 REGISTRY_ADMIN_ROLE = "karvdash-registry-admin"
 ACCESS_SCOPE = f"access:services!service={SERVICE_NAME}"
+ADMIN_PAGE_SCOPE = "admin:users"
+"""The scope that opens the Karvdash admin page (the ``admin`` role holds it): the page lists
+users and deletes them, which is what ``admin:users`` allows in the hub itself."""
+ADMIN_PAGE_SCOPES = (ADMIN_PAGE_SCOPE, "read:servers")
+"""What the service's OAuth tokens may carry for the admin page (only for those who hold
+them): the page reads users and their servers and deletes users with the admin's token."""

@@ -60,6 +60,9 @@ async def serve() -> None:
     server.stop()
     await server.close_all_connections()
     await gateway.close()
+    admin = app.settings.get("admin_context")
+    if admin is not None:
+        await admin.close()
     log.info("Karvdash hub service stopped")
 
 

@@ -3,7 +3,7 @@
 Each part of the service contributes a function returning its routes under a prefix
 (:func:`~.registry.registry_routes`); :func:`routes` puts them together under the
 service's prefix (``/services/karvdash/``), with the OAuth callback and a JSON 404 for
-any other API path. Later parts (ingress authorization, admin pages) add theirs here.
+any other API path: the ingress authorization, the registry API and the admin pages.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tornado import web
 
 from karvdash.registry import RegistryGateway
 
+from .admin import admin_routes
 from .auth import NotFoundHandler, OAuthCallbackHandler, ServiceHandler
 from .ingress import ingress_routes
 from .registry import Route, registry_routes
@@ -40,6 +41,7 @@ class IndexHandler(ServiceHandler):
                 "service": "karvdash",
                 "user": self.user["name"],
                 "api": {"registry": url_path_join(prefix, "api/registry")},
+                "admin": url_path_join(prefix, "admin/"),
             }
         )
 
@@ -51,6 +53,7 @@ def routes(prefix: str) -> list[Route]:
         *ingress_routes(url_path_join(prefix, "ingress")),  # first: every service request
         (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         *registry_routes(url_path_join(api, "registry")),
+        *admin_routes(url_path_join(prefix, "admin")),
         (api + r"(/.*)?", NotFoundHandler),
         (prefix.rstrip("/") + "/?", IndexHandler),
     ]

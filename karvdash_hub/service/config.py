@@ -35,6 +35,7 @@ from traitlets.config.loader import LazyConfigValue
 
 from . import (
     ACCESS_SCOPE,
+    ADMIN_PAGE_SCOPES,
     REGISTRY_ADMIN_ROLE,
     REGISTRY_ADMIN_SCOPE,
     REGISTRY_ADMIN_SCOPES,
@@ -73,10 +74,10 @@ def configure_karvdash_service(c: Config, *, url: str, env: Mapping[str, str]) -
             "url": url,
             "command": [sys.executable, "-m", "karvdash_hub.service"],
             "environment": dict(env),
-            "oauth_client_allowed_scopes": list(REGISTRY_ADMIN_SCOPES),
+            "oauth_client_allowed_scopes": [*REGISTRY_ADMIN_SCOPES, *ADMIN_PAGE_SCOPES],
             "oauth_no_confirm": True,
             "display": True,
-            "info": {"description": "Karvdash: registry gateway"},
+            "info": {"description": "Karvdash: admin page, registry gateway, ingress auth"},
         }
     )
     hub.services = services

@@ -4,19 +4,20 @@
     A loopback address (``127.0.240.x``) no other test session holds; nginx listens on its
     ports 80 and 443, so addresses carry no port, as on a real cluster.
 ``tls`` (session)
-    A test CA and a certificate for ``karvdash.test`` and ``*.karvdash.test``
-    (:class:`Tls`: ``cert``, ``key``, ``ca``).
+    A test CA and a certificate for ``DOMAIN`` and ``*.DOMAIN`` (the dev stack's
+    ``ingress_domain``) (:class:`Tls`: ``cert``, ``key``, ``ca``).
 ``ingress_hub`` (session)
     JupyterHub with the Karvdash service (:mod:`.hubproc`), which follows the dev cluster
-    with the hub's ServiceAccount and signs with ``secret_file``; users ``people.alice``,
-    ``people.bob`` and the admin ``people.boss``, each with an API token.
+    with the hub's ServiceAccount (the rights of deploy/hub/rbac.yaml) and signs with
+    ``secret_file``; users ``people.alice``, ``people.bob`` and the admin ``people.boss``,
+    each with an API token.
 ``published`` (session)
     Services made by the template engine (``karvdash.services.ServiceManager``) in the
     dev cluster: ``web`` and ``files`` of alice, ``web`` of bob; their Ingresses as the API
     server holds them (:class:`Published`).
 ``edge`` (session)
     nginx rendering those Ingresses as ingress-nginx does (:mod:`.edge`), a recording
-    backend per service, the hub at ``https://karvdash.test/``, and a host no service
+    backend per service, the hub at ``https://<DOMAIN>/``, and a host no service
     publishes (``ghost-<alice>``) with the same annotations; see :class:`Edge`.
 """
 
@@ -37,10 +38,7 @@ from kubernetes import client as kclient
 from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import config as aconfig
 
-from karvdash.devhub import HUB_ACCOUNT
-from karvdash.devhub import HUB_NAMESPACE as HUB_NS
 from karvdash.devstack import DevStack
-from karvdash.manifests import apply
 from karvdash.naming import namespace_annotations, namespace_for, namespace_labels
 from karvdash.services import ServiceManager
 from karvdash.settings import Karvdash, load_settings
@@ -49,16 +47,10 @@ from ..helpers import wait_for, wait_until_pods_admitted
 from .edge import Backend, Nginx, hub_block, ingress_rules, nginx_conf, server_block
 from .hubproc import Hub, start_hub
 
-DOMAIN = "karvdash.test"
+DOMAIN = load_settings().ingress_domain
+"""The dev stack's ``ingress_domain``, read from the environment the stack reads: its
+admission webhook admits Ingresses in user namespaces only for hosts under it."""
 HUB_HOST = DOMAIN
-
-# The rule the hub's ClusterRole needs for the ingress owners (docs/ingress.md). Granted
-# here by a test-only ClusterRole while deploy/hub/rbac.yaml does not carry it yet.
-OWNERS_RULE = {
-    "apiGroups": ["networking.k8s.io"],
-    "resources": ["ingresses"],
-    "verbs": ["list", "watch"],
-}
 
 
 @dataclass
@@ -146,31 +138,6 @@ def tls(tmp_path_factory: pytest.TempPathFactory, edge_address: str) -> Tls:
     return paths
 
 
-def _grant_owners_rule(kubeconfig: Path) -> None:
-    from kubernetes import config
-
-    api = config.new_client_from_config(str(kubeconfig))
-    try:
-        name = "karvdash-hub-ingress-owners-test"
-        rbac = "rbac.authorization.k8s.io"
-        role = {
-            "apiVersion": f"{rbac}/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": name},
-            "rules": [OWNERS_RULE],
-        }
-        binding = {
-            "apiVersion": f"{rbac}/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": name},
-            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": HUB_ACCOUNT, "namespace": HUB_NS}],
-        }
-        apply(api, [role, binding])
-    finally:
-        api.close()
-
-
 @pytest.fixture(scope="session")
 def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ingress-secret") / "key"
@@ -189,8 +156,9 @@ def people() -> People:
 def ingress_hub(
     cluster: DevStack, tmp_path_factory: pytest.TempPathFactory, secret_file: Path, people: People
 ) -> Iterator[Hub]:
+    # the hub's ServiceAccount has the rights of deploy/hub/rbac.yaml, which the dev stack
+    # applies: listing and watching Ingresses among them
     assert cluster.hub is not None, "the dev stack runs the hub (its ServiceAccount's token)"
-    _grant_owners_rule(cluster.cluster.kubeconfig)
     env = {
         "KUBECONFIG": str(cluster.hub.kubeconfig),
         "KARVDASH_INGRESS_DOMAIN": DOMAIN,

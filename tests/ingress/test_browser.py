@@ -1,6 +1,6 @@
 """A real browser (Debian's chromium) opens a service: login at the hub, back to the page.
 
-Chromium resolves ``karvdash.test`` and ``*.karvdash.test`` to the edge address, so every
+Chromium resolves ``DOMAIN`` and ``*.DOMAIN`` to the edge address, so every
 address is the one a user would bookmark (no port), and its cookies follow the real rules
 (host-only, ``Secure``, ``SameSite``).
 """

@@ -16,7 +16,7 @@ import requests
 
 from karvdash_hub.service.ingress_cookie import TICKET_PARAM, Signer
 
-from .conftest import HUB_HOST, Edge, People, Published
+from .conftest import DOMAIN, HUB_HOST, Edge, People, Published
 from .hubproc import Hub
 
 COOKIE = "karvdash-ingress"
@@ -134,12 +134,12 @@ def test_a_bad_token_fails(edge: Edge, published: Published, people: People) -> 
 def test_a_host_no_service_publishes_is_refused(
     edge: Edge, people: People, ingress_hub: Hub, signer: Signer
 ) -> None:
-    ghost = f"ghost-{people.alice}.karvdash.test"
+    ghost = f"ghost-{people.alice}.{DOMAIN}"
     cookie = {"Cookie": f"{COOKIE}={mint(signer, people.alice, ghost)}"}
     for headers in (token(ingress_hub, people.alice), cookie, {}):
         assert edge.get(ghost, headers=headers).status_code == 403
     assert edge.backends[ghost].seen == []
-    assert edge.get(f"nothing-{people.alice}.karvdash.test").status_code == 404
+    assert edge.get(f"nothing-{people.alice}.{DOMAIN}").status_code == 404
 
 
 def signin(edge: Edge, rd: str, headers: dict[str, str]) -> requests.Response:
@@ -199,7 +199,7 @@ def test_the_sign_in_refuses_other_users_and_foreign_addresses(
     assert refused.headers["Content-Type"].startswith("text/html")
     for rd in (
         "https://evil.example.com/",
-        f"https://ghost-{people.alice}.karvdash.test/",
+        f"https://ghost-{people.alice}.{DOMAIN}/",
         f"http://{host}/",
         f"https://{host}.evil.example.com/",
     ):

@@ -1,4 +1,8 @@
-"""The owners followed in a real cluster (the dev cluster's API server, list + watch)."""
+"""The owners followed in a real cluster (the dev cluster's API server, list + watch).
+
+Hosts are under the dev stack's ``ingress_domain``: its admission webhook refuses, in user
+namespaces, Ingresses for hosts that are not the user's (tests/webhook).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,19 @@ import asyncio
 import copy
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 from kubernetes import client as kclient
 from kubernetes_asyncio import client as aclient
 
+from karvdash.naming import namespace_annotations, namespace_labels
 from karvdash_hub.service.ingress_authority import IngressAuthority
 from karvdash_hub.service.ingress_cookie import Signer
 from karvdash_hub.service.ingress_watch import KubernetesOwners
 
-DOMAIN = "owners.test"
+from .conftest import DOMAIN
 
 
 def ingress(name: str, host: str, *, labelled: bool = True) -> dict[str, Any]:
@@ -66,17 +71,35 @@ async def test_a_services_host_is_known_while_its_ingress_exists(
     await eventually(lambda: owners.owner(f"www-{user}.{DOMAIN}") is None, "the host to go")
 
 
+@pytest.fixture
+def late_user_namespace(core: kclient.CoreV1Api) -> Iterator[str]:
+    """A namespace named like a user's that gets its label only later (by an administrator),
+    as one that held Ingresses before the webhook checked their hosts."""
+    name = f"karvdash-late{secrets.token_hex(3)}"
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    core.delete_namespace(name)
+
+
 async def test_hosts_of_other_users_and_unlabelled_ingresses_are_nobodys(
-    owners: KubernetesOwners, api_client: kclient.ApiClient, user_namespace: str
+    owners: KubernetesOwners,
+    api_client: kclient.ApiClient,
+    core: kclient.CoreV1Api,
+    late_user_namespace: str,
 ) -> None:
-    user = user_namespace.removeprefix("karvdash-")
+    """The webhook refuses such Ingresses now; ones made before it still own nothing."""
+    user = late_user_namespace.removeprefix("karvdash-")
     networking = kclient.NetworkingV1Api(api_client)
     victim = f"web-victim{secrets.token_hex(2)}.{DOMAIN}"
-    networking.create_namespaced_ingress(user_namespace, ingress("steal", victim))
+    networking.create_namespaced_ingress(late_user_namespace, ingress("steal", victim))
     networking.create_namespaced_ingress(
-        user_namespace, ingress("plain", f"plain-{user}.{DOMAIN}", labelled=False)
+        late_user_namespace, ingress("plain", f"plain-{user}.{DOMAIN}", labelled=False)
     )
-    networking.create_namespaced_ingress(user_namespace, ingress("web", f"web-{user}.{DOMAIN}"))
+    networking.create_namespaced_ingress(
+        late_user_namespace, ingress("web", f"web-{user}.{DOMAIN}")
+    )
+    metadata = {"labels": namespace_labels(user), "annotations": namespace_annotations(user)}
+    core.patch_namespace(late_user_namespace, {"metadata": metadata})
     await eventually(lambda: owners.owner(f"web-{user}.{DOMAIN}") == user, "the real service")
     assert owners.owner(victim) is None
     assert owners.owner(f"plain-{user}.{DOMAIN}") is None

@@ -229,10 +229,13 @@ class Karvdash(Configurable):
 
     # --- services and ingresses ---
     ingress_auth_url = Unicode(
-        "http://proxy-public/services/karvdash/ingress/auth",
-        help="""URL the ingress controller calls (from inside the cluster) to ask the hub
-        service whether a visitor may open a service (nginx ``auth-url``): the hub's
-        ``/services/karvdash/ingress/auth`` as the ingress controller reaches it.""",
+        "http://karvdash-proxy.karvdash.svc.cluster.local/services/karvdash/ingress/auth",
+        help="""URL the ingress controller calls (from inside the cluster, from its own
+        namespace) to ask the hub service whether a visitor may open a service (nginx
+        ``auth-url``): the hub's ``/services/karvdash/ingress/auth`` as the ingress
+        controller reaches it. The default is the proxy's Service of ``deploy/hub/`` by its
+        full name (``karvdash-proxy`` in namespace ``karvdash``, cluster domain
+        ``cluster.local``).""",
     ).tag(config=True)
 
     ingress_signin_url = Unicode(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from traitlets import TraitError
 from traitlets.config import Config
 
@@ -137,3 +139,17 @@ def test_lists_of_names_from_the_environment_split_at_commas_not_colons() -> Non
     ]
     folders = load_settings(env={"KARVDASH_TEMPLATE_DIRS": "/a:/b"})
     assert folders.template_dirs == ["/a", "/b"]
+
+
+def test_the_ingress_auth_url_names_the_shipped_proxy_service_in_full() -> None:
+    """The ingress controller calls it from its own namespace: a short name would not
+    resolve there."""
+    manifests = Path(__file__).parents[2] / "deploy" / "hub" / "service.yaml"
+    services = {d["metadata"]["name"]: d for d in yaml.safe_load_all(manifests.read_text())}
+    proxy = services["karvdash-proxy"]
+    (port,) = proxy["spec"]["ports"]
+    url = urlsplit(load_settings(env={}).ingress_auth_url)
+    namespace = proxy["metadata"]["namespace"]
+    assert url.hostname == f"karvdash-proxy.{namespace}.svc.cluster.local"
+    assert (url.scheme, url.port or 80) == ("http", port["port"])
+    assert url.path == "/services/karvdash/ingress/auth"

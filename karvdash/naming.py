@@ -2,8 +2,8 @@
 
 A user's *slug* is used wherever Kubernetes or DNS needs the name: the namespace
 (``<prefix><slug>``), the ``karvdash.io/user`` label, per-user folders on the node and
-service host names (``<service>-<slug>.<domain>``). The rule, like KubeSpawner's
-``safe_slug``:
+service host names (``<service>-<slug>.<domain>``, :func:`service_host`). The rule, like
+KubeSpawner's ``safe_slug``:
 
 * a name that already is a simple DNS label (lower-case letters and digits in
   dash-separated groups, starting with a letter, at most :data:`MAX_SLUG_LENGTH`
@@ -57,6 +57,30 @@ def namespace_for(username: str, prefix: str = "karvdash-") -> str:
     if len(name) > 63 or not _DNS_LABEL.match(name):
         raise ValueError(f"prefix {prefix!r} gives an invalid namespace name {name!r}")
     return name
+
+
+def service_host(service: str, slug: str, domain: str) -> str:
+    """``<service>-<slug>.<domain>``: the address of service ``service`` of user ``slug``."""
+    return f"{service}-{slug}.{domain}"
+
+
+def service_of_host(host: str, slug: str, domain: str) -> str | None:
+    """The service part of ``host`` when it is ``<service>-<slug>.<domain>``, else ``None``.
+
+    ``<service>`` is one DNS label part (no dots) and ``<service>-<slug>`` must fit in a DNS
+    label. Slugs may hold ``-``, so the host is matched from the right, against ``slug``:
+    ``web-ann-lee`` is service ``web-ann`` of ``lee`` and service ``web`` of ``ann-lee``.
+    ``host`` and ``domain`` are compared as given (lower-case them first).
+    """
+    if not domain:
+        return None
+    suffix = f"-{slug}.{domain}"
+    if not host.endswith(suffix):
+        return None
+    service = host[: -len(suffix)]
+    if len(service) + 1 + len(slug) > 63 or not _DNS_LABEL.match(service):
+        return None
+    return service
 
 
 def namespace_labels(username: str) -> dict[str, str]:

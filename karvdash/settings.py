@@ -92,7 +92,9 @@ class Karvdash(Configurable):
         "karvdash.localtest.me",
         help="""DNS domain under which services are published: a service ``web`` of user
         ``alice`` is reachable at ``https://web-alice.<ingress_domain>``. A wildcard DNS
-        record and a wildcard TLS certificate for it are expected.""",
+        record and a wildcard TLS certificate for it are expected. The admission webhook
+        admits, in a user's namespace, only Ingress hosts ``<name>-<user>.<ingress_domain>``
+        (none at all when this is empty); give it the same value as the hub.""",
     ).tag(config=True)
 
     storage_domains = List(

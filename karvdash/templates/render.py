@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..naming import user_slug
+from ..naming import service_host, user_slug
 from ..settings import Karvdash
 from .ingress import apply_ingress, ingress_annotations
 from .kinds import KINDS
@@ -31,7 +31,7 @@ URL_ANNOTATION = "karvdash.io/url"
 
 def hostname_for(settings: Karvdash, user: str, name: str) -> str:
     """``<name>-<user slug>.<ingress_domain>``: where service ``name`` of ``user`` lives."""
-    return f"{name}-{user_slug(user)}.{settings.ingress_domain}"
+    return service_host(name, user_slug(user), settings.ingress_domain)
 
 
 def registry_host(registry_url: str) -> str:

@@ -20,13 +20,15 @@ events give them) and answers :meth:`OwnerIndex.owner` with one dictionary looku
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from karvdash.naming import namespace_for, slug_from_namespace, user_from_namespace
-
-_SERVICE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+from karvdash.naming import (
+    namespace_for,
+    service_of_host,
+    slug_from_namespace,
+    user_from_namespace,
+)
 
 Key = tuple[str, str]
 """(namespace, name) of an Ingress."""
@@ -61,12 +63,9 @@ def host_of(url_netloc: str) -> str:
 
 
 def service_of(host: str, slug: str, domain: str) -> str | None:
-    """The service part of ``host`` when it is ``<service>-<slug>.<domain>``, else None."""
-    suffix = f"-{slug}.{domain}"
-    if not host.endswith(suffix):
-        return None
-    service = host[: -len(suffix)]
-    return service if _SERVICE.match(service) else None
+    """The service part of ``host`` when it is ``<service>-<slug>.<domain>``, else None
+    (:func:`karvdash.naming.service_of_host`: the rule the admission webhook enforces)."""
+    return service_of_host(host, slug, domain)
 
 
 def meta_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -6,7 +6,8 @@ send back, with the result label used by the metrics. Requests it does not handl
 
 * :meth:`Webhook.mutate` (``/mutate``): storage domains for new Pods;
 * :meth:`Webhook.validate` (``/validate``, and ``/validate-unlabelled`` with
-  ``unlabelled=True``): pods and pod templates in user namespaces;
+  ``unlabelled=True``): pods and pod templates in user namespaces, and the hosts of
+  Ingresses there (:mod:`.ingress`);
 * :meth:`Webhook.validate_namespace` (``/validate-namespace``): the ``karvdash.io/``
   labels and annotations of namespaces (:mod:`.guard`).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from .errors import Denied, MalformedReview
 from .guard import namespace_denial
+from .ingress import ingress_claims, ingress_denials, is_ingress, same_claims
 from .mutate import pod_patch
 from .namespaces import NamespaceDirectory
 from .ownership import Owner
@@ -62,7 +64,8 @@ class Webhook:
     async def validate(
         self, request: AdmissionRequest, *, unlabelled: bool = False
     ) -> tuple[AdmissionReview, str]:
-        """Refuse pods and pod templates that reach outside the user's share of the node.
+        """Refuse pods and pod templates that reach outside the user's share of the node,
+        and Ingresses that claim hosts other than the user's own.
 
         ``unlabelled``: the API server called because the namespace has no
         ``karvdash.io/user`` label (``/validate-unlabelled``); only namespaces whose name
@@ -92,6 +95,9 @@ class Webhook:
         subresource = request.get("subResource")
         if subresource and subresource != EPHEMERAL:
             return  # status, scale, binding...: no pod spec is being set
+        if is_ingress(gvk["group"], gvk["kind"]):
+            await self.check_ingress(request, obj, unlabelled=unlabelled)
+            return
         template = pod_template(gvk["group"], gvk["kind"], obj)
         if template is None:
             return
@@ -101,6 +107,25 @@ class Webhook:
         if owner is None:
             return
         denials = pod_spec_denials(template[0], template[1], owner.slug, self.policy)
+        if denials:
+            raise Denied(denials)
+
+    async def check_ingress(
+        self, request: AdmissionRequest, obj: dict[str, Any], *, unlabelled: bool = False
+    ) -> None:
+        """Raise :class:`Denied` when an Ingress claims hosts that are not the user's."""
+        claims = ingress_claims(obj)
+        old = request.get("oldObject")
+        if request["operation"] == "UPDATE" and old is not None:
+            try:
+                if same_claims(ingress_claims(old), claims):
+                    return  # hosts unchanged: an old Ingress can still be changed or cleaned up
+            except MalformedReview:
+                pass
+        owner = await self._owner(request, unlabelled)
+        if owner is None:
+            return
+        denials = ingress_denials(claims, owner.slug, self.policy.ingress_domain)
         if denials:
             raise Denied(denials)
 

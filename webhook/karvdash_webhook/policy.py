@@ -93,6 +93,7 @@ class Policy:
     opt_out_annotation: str = "karvdash.io/no-storage"
     namespace_prefix: str = "karvdash-"
     namespace_managers: frozenset[str] = frozenset()
+    ingress_domain: str = "karvdash.localtest.me"
     _node_paths: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -113,6 +114,7 @@ class Policy:
             opt_out_annotation=settings.storage_opt_out_annotation,
             namespace_prefix=settings.namespace_prefix,
             namespace_managers=frozenset(settings.namespace_managers),
+            ingress_domain=settings.ingress_domain.lower().strip("."),
         )
 
     def node_paths(self, slug: str) -> tuple[str, ...]:

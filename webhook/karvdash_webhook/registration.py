@@ -4,7 +4,7 @@ Pure builders; :mod:`.kube` sends them to the API server. The same objects live 
 YAML in ``deploy/webhook/``. The hooks:
 
 * ``mutate.karvdash.io`` and ``validate.karvdash.io``: pods (and workloads) in namespaces
-  labelled ``karvdash.io/user``; ``failurePolicy: Fail``;
+  labelled ``karvdash.io/user``, and (validate) their Ingresses; ``failurePolicy: Fail``;
 * ``validate-unlabelled.karvdash.io``: pods in every namespace *without* that label, so a
   namespace named like a user's but stripped of its label is still checked; the webhook
   answers at once for names without the prefix. ``failurePolicy: Ignore``, so an outage
@@ -67,6 +67,15 @@ VALIDATING_RULES = [
         "apiVersions": ["v1", "v1beta1"],
         "operations": list(_WRITE),
         "resources": ["jobs", "cronjobs"],
+        "scope": "Namespaced",
+    },
+    {
+        # Ingress hosts (.ingress). networking.k8s.io/v1beta1 until Kubernetes 1.22;
+        # requests to extensions/v1beta1 arrive converted (matchPolicy: Equivalent).
+        "apiGroups": ["networking.k8s.io"],
+        "apiVersions": ["v1", "v1beta1"],
+        "operations": list(_WRITE),
+        "resources": ["ingresses"],
         "scope": "Namespaced",
     },
 ]

@@ -1,0 +1,196 @@
+"""Ingress hosts in user namespaces, as the real kube-apiserver calls the webhook.
+
+The user acts with their own rights (admin of their namespace, as the hub makes them);
+the dev stack's webhook has the dev stack's settings, so its ``ingress_domain`` is the
+one the template engine uses here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes_asyncio import client as aclient
+
+from karvdash.devstack import DevStack
+from karvdash.errors import Forbidden
+from karvdash.naming import slug_from_namespace
+from karvdash.services import ServiceManager
+from karvdash.settings import load_settings
+
+from .test_namespace_guard import bind, token_client
+
+HOOK = 'admission webhook "validate.karvdash.io" denied the request'
+
+
+@pytest.fixture
+def domain(cluster: DevStack) -> str:
+    return load_settings(env=cluster.env).ingress_domain
+
+
+@pytest.fixture
+def slug(core: client.CoreV1Api, user_namespace: str) -> str:
+    found = slug_from_namespace(core.read_namespace(user_namespace).to_dict())
+    assert found
+    return found
+
+
+@pytest.fixture
+def user(api_client: client.ApiClient, user_namespace: str) -> Iterator[client.NetworkingV1Api]:
+    """The user of ``user_namespace`` with their own rights (admin of it)."""
+    bind(api_client, user_namespace, "cluster-admin", "default")
+    api = token_client(api_client, "default", user_namespace)
+    yield client.NetworkingV1Api(api)
+    api.close()
+
+
+def ingress(name: str, *hosts: str | None, tls: list[str] | None = None) -> dict[str, Any]:
+    """An Ingress with one rule per host (``None``: a rule without host)."""
+    backend = {"service": {"name": name, "port": {"number": 80}}}
+    http = {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}
+    rules = [{"http": http} if h is None else {"host": h, "http": http} for h in hosts]
+    spec: dict[str, Any] = {"rules": rules}
+    if tls is not None:
+        spec["tls"] = [{"hosts": tls, "secretName": "karvdash-tls"}]
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+def refusal(call: Any) -> str:
+    with pytest.raises(client.ApiException) as denied:
+        call()
+    assert denied.value.status == 403, denied.value.body
+    message = str(json.loads(denied.value.body)["message"])
+    assert message.startswith(HOOK), message
+    return message
+
+
+def form(slug: str, domain: str) -> str:
+    return f"hosts of the form <name>-{slug}.{domain}"
+
+
+def test_the_users_own_host_is_accepted(
+    user: client.NetworkingV1Api, user_namespace: str, slug: str, domain: str
+) -> None:
+    host = f"web-{slug}.{domain}"
+    user.create_namespaced_ingress(user_namespace, ingress("web", host, tls=[host]))
+    found = user.read_namespaced_ingress("web", user_namespace)
+    assert [r.host for r in found.spec.rules] == [host]
+
+
+def test_another_users_host_is_refused(
+    user: client.NetworkingV1Api, user_namespace: str, slug: str, domain: str
+) -> None:
+    victim = f"web-victim.{domain}"
+    message = refusal(
+        lambda: user.create_namespaced_ingress(user_namespace, ingress("steal", victim))
+    )
+    assert f'Ingress host "{victim}" (spec.rules[0].host) is refused.' in message
+    assert form(slug, domain) in message
+    assert user.list_namespaced_ingress(user_namespace).items == []
+
+
+def test_a_catch_all_rule_is_refused(
+    user: client.NetworkingV1Api, user_namespace: str, slug: str, domain: str
+) -> None:
+    body = ingress("all", f"web-{slug}.{domain}", None)
+    message = refusal(lambda: user.create_namespaced_ingress(user_namespace, body))
+    assert "Ingress rule spec.rules[1] has no host, so it would take the requests" in message
+    assert form(slug, domain) in message
+
+
+def test_a_tls_host_of_another_user_is_refused(
+    user: client.NetworkingV1Api, user_namespace: str, slug: str, domain: str
+) -> None:
+    own, victim = f"web-{slug}.{domain}", f"web-victim.{domain}"
+    body = ingress("web", own, tls=[own, victim])
+    message = refusal(lambda: user.create_namespaced_ingress(user_namespace, body))
+    assert f'TLS host "{victim}" (spec.tls[0].hosts[1]) is refused.' in message
+
+
+def test_an_update_to_another_users_host_is_refused(
+    user: client.NetworkingV1Api, user_namespace: str, slug: str, domain: str
+) -> None:
+    own, victim = f"web-{slug}.{domain}", f"web-victim.{domain}"
+    user.create_namespaced_ingress(user_namespace, ingress("web", own))
+    patch = {"spec": {"rules": ingress("web", victim)["spec"]["rules"]}}
+    message = refusal(lambda: user.patch_namespaced_ingress("web", user_namespace, patch))
+    assert f'Ingress host "{victim}"' in message
+    user.patch_namespaced_ingress("web", user_namespace, {"metadata": {"labels": {"a": "b"}}})
+    found = user.read_namespaced_ingress("web", user_namespace)
+    assert [r.host for r in found.spec.rules] == [own]
+
+
+@pytest.mark.parametrize("group", ["networking.k8s.io", "extensions"])
+def test_older_ingress_apis_are_checked_too(
+    api_client: client.ApiClient, user_namespace: str, domain: str, group: str
+) -> None:
+    """Kubernetes 1.20 also serves Ingress as v1beta1; the hook sees those requests too."""
+    backend = {"serviceName": "web", "servicePort": 80}
+    body = {
+        "apiVersion": f"{group}/v1beta1",
+        "kind": "Ingress",
+        "metadata": {"name": "old"},
+        "spec": {
+            "rules": [{"host": f"web-victim.{domain}", "http": {"paths": [{"backend": backend}]}}]
+        },
+    }
+    path = f"/apis/{group}/v1beta1/namespaces/{user_namespace}/ingresses"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    request = api_client.param_serialize(
+        "POST", path, header_params=headers, body=body, auth_settings=["BearerToken"]
+    )
+
+    def post() -> None:
+        answer = api_client.call_api(*request)
+        answer.read()
+        api_client.response_deserialize(answer, {"201": "object"})
+
+    message = refusal(post)
+    assert f'Ingress host "web-victim.{domain}"' in message
+
+
+def test_ingresses_outside_user_namespaces_are_untouched(
+    api_client: client.ApiClient, namespace: str, domain: str
+) -> None:
+    networking = client.NetworkingV1Api(api_client)
+    body = ingress("any", f"web-victim.{domain}", None)
+    networking.create_namespaced_ingress(namespace, body)
+    found = networking.read_namespaced_ingress("any", namespace)
+    assert [r.host for r in found.spec.rules] == [f"web-victim.{domain}", None]
+
+
+async def test_a_system_template_with_an_ingress_launches_through_the_service_manager(
+    aapi_client: aclient.ApiClient,
+    cluster: DevStack,
+    core: client.CoreV1Api,
+    user_namespace: str,
+    slug: str,
+    domain: str,
+) -> None:
+    settings = load_settings(env=cluster.env)
+    manager = ServiceManager(aapi_client, settings, slug, user_namespace)
+    service = await manager.create("hello-kubernetes", name="hello")
+    assert service.url == f"https://hello-{slug}.{domain}/"
+    networking = client.NetworkingV1Api(core.api_client)
+    found = networking.read_namespaced_ingress("hello", user_namespace)
+    assert [r.host for r in found.spec.rules] == [f"hello-{slug}.{domain}"]
+    await manager.delete("hello")
+
+
+async def test_a_service_manager_with_another_domain_is_refused_and_leaves_nothing(
+    aapi_client: aclient.ApiClient,
+    cluster: DevStack,
+    core: client.CoreV1Api,
+    user_namespace: str,
+    slug: str,
+) -> None:
+    """The webhook is on: a template engine out of step with it cannot publish."""
+    settings = load_settings(env=cluster.env, overrides={"ingress_domain": "elsewhere.example"})
+    manager = ServiceManager(aapi_client, settings, slug, user_namespace)
+    with pytest.raises(Forbidden) as refused:
+        await manager.create("hello-kubernetes", name="hello")
+    assert f'Ingress host "hello-{slug}.elsewhere.example"' in refused.value.message
+    assert await manager.list() == []

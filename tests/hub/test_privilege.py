@@ -44,6 +44,14 @@ def test_the_hub_acts_as_its_own_service_account(cluster: DevStack) -> None:
         ("bind", "clusterroles", "rbac.authorization.k8s.io", None, "admin", False),
         ("escalate", "clusterroles", "rbac.authorization.k8s.io", None, None, False),
         ("create", "pods/exec", "", "karvdash-someone", None, False),
+        # the admin page: lists, and "stop service" as a namespace's default account only
+        ("list", "services", "", None, None, True),
+        ("list", "resourcequotas", "", None, None, True),
+        ("impersonate", "serviceaccounts", "", "karvdash-someone", "default", True),
+        ("impersonate", "serviceaccounts", "", "kube-system", "replicaset-controller", False),
+        ("impersonate", "users", "", None, "admin", False),
+        ("impersonate", "groups", "", None, "system:masters", False),
+        ("delete", "deployments", "apps", "karvdash-someone", None, False),
     ],
 )
 def test_hub_account_rights(

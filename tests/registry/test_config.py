@@ -33,6 +33,8 @@ def test_a_bare_config_gets_the_service_scope_role_and_grants() -> None:
     assert set(service["oauth_client_allowed_scopes"]) == {
         REGISTRY_ADMIN_SCOPE,
         SERVICE_ADMIN_SCOPE,
+        "admin:users",  # the admin page (only for those who hold it)
+        "read:servers",
     }
     assert REGISTRY_ADMIN_SCOPE in c.JupyterHub.custom_scopes
     (role,) = c.JupyterHub.load_roles

@@ -146,10 +146,12 @@ class Karvdash(Configurable):
     ).tag(config=True)
 
     registry_gateway_url = Unicode(
-        "http://proxy-public/services/karvdash/",
+        "http://karvdash-proxy.karvdash.svc.cluster.local/services/karvdash/",
         help="""URL at which users' servers reach the hub service (``/services/karvdash/``
         behind JupyterHub's proxy); the server extension forwards ``/karvdash/api/images``
-        there.""",
+        there. Users' servers run in their own namespaces, so the default is the proxy's
+        Service of ``deploy/hub/`` by its full name (``karvdash-proxy`` in namespace
+        ``karvdash``, cluster domain ``cluster.local``).""",
     ).tag(config=True)
 
     ingress_class = Unicode(

@@ -141,15 +141,22 @@ def test_lists_of_names_from_the_environment_split_at_commas_not_colons() -> Non
     assert folders.template_dirs == ["/a", "/b"]
 
 
-def test_the_ingress_auth_url_names_the_shipped_proxy_service_in_full() -> None:
-    """The ingress controller calls it from its own namespace: a short name would not
-    resolve there."""
+@pytest.mark.parametrize(
+    ("setting", "path"),
+    [
+        ("ingress_auth_url", "/services/karvdash/ingress/auth"),
+        ("registry_gateway_url", "/services/karvdash/"),
+    ],
+)
+def test_in_cluster_urls_name_the_shipped_proxy_service_in_full(setting: str, path: str) -> None:
+    """The ingress controller and users' servers call them from their own namespaces: a
+    short name would not resolve there."""
     manifests = Path(__file__).parents[2] / "deploy" / "hub" / "service.yaml"
     services = {d["metadata"]["name"]: d for d in yaml.safe_load_all(manifests.read_text())}
     proxy = services["karvdash-proxy"]
     (port,) = proxy["spec"]["ports"]
-    url = urlsplit(load_settings(env={}).ingress_auth_url)
+    url = urlsplit(getattr(load_settings(env={}), setting))
     namespace = proxy["metadata"]["namespace"]
     assert url.hostname == f"karvdash-proxy.{namespace}.svc.cluster.local"
     assert (url.scheme, url.port or 80) == ("http", port["port"])
-    assert url.path == "/services/karvdash/ingress/auth"
+    assert url.path == path

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,9 @@ def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InteractiveShell
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "karvdash")
     yield shell
+    # close the history now: at interpreter exit its database is no longer writable
+    shell.atexit_operations()
+    atexit.unregister(shell.atexit_operations)
     InteractiveShell.clear_instance()
     for key, value in saved.items():
         if value is None:

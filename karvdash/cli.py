@@ -1,6 +1,6 @@
 """The ``karvdash`` command line.
 
-``karvdash templates|services|launch|logs|stop|template|info`` act on the user's
+``karvdash templates|services|launch|logs|stop|template|info|images`` act on the user's
 Karvdash (see docs/magics-and-cli.md and :mod:`karvdash.commands`).
 
 ``karvdash dev`` brings up the development stack (the dev cluster, then the webhook; the

@@ -1,6 +1,8 @@
 """IPython magics: ``%load_ext karvdash``, then
 
 * ``%karvdash templates`` / ``services`` / ``info``
+* ``%karvdash images [REPOSITORY]``: the registry's repositories, or a repository's images
+  (through the hub service, with the server's ``$JUPYTERHUB_API_TOKEN``)
 * ``%karvdash launch TEMPLATE [VAR=value ...] [--name NAME]``
 * ``%karvdash logs SERVICE [--tail N]`` / ``%karvdash stop SERVICE``
 * ``%karvdash template get ID`` / ``%karvdash template delete ID``

@@ -2,7 +2,7 @@
 
 ::
 
-    templates | services | info
+    templates | services | info | images [REPOSITORY]
     launch TEMPLATE [VAR=value ...] [--name NAME]
     logs SERVICE [--tail N]
     stop SERVICE
@@ -18,7 +18,7 @@ import argparse
 import re
 from typing import Any
 
-VERBS = ("templates", "services", "launch", "logs", "stop", "template", "info")
+VERBS = ("templates", "services", "launch", "logs", "stop", "template", "info", "images")
 OUTPUTS = ("table", "json")
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -91,6 +91,12 @@ def add_verb_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     verb("templates", "list the service templates you can launch")
     verb("services", "list your services with their status and address")
     verb("info", "show your user, namespace, storage domains and service addresses")
+    images = verb(
+        "images",
+        "list the registry's repositories, or one repository's images "
+        "(needs $JUPYTERHUB_API_TOKEN)",
+    )
+    images.add_argument("repository", nargs="?", help="show this repository's tags")
 
     launch = verb("launch", "start a service from a template")
     launch.add_argument("template", help="template id (see `templates`)")

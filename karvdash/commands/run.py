@@ -54,6 +54,8 @@ async def execute(args: argparse.Namespace, source: str | None = None) -> Result
             return await verbs.services(session)
         if args.verb == "info":
             return await verbs.info(session)
+        if args.verb == "images":
+            return await verbs.images(session, args.repository)
         if args.verb == "launch":
             return await verbs.launch(session, args.template, values, args.name)
         if args.verb == "logs":

@@ -21,6 +21,7 @@ from .identity import Identity
 if TYPE_CHECKING:
     from ..services import ServiceManager
     from ..templates import TemplateStore
+    from .gateway import Gateway
 
 
 def env_kubeconfig() -> str | None:
@@ -68,6 +69,12 @@ class Session:
         return ServiceManager(
             await self.api(), self.settings, self.identity.user, self.identity.namespace
         )
+
+    def gateway(self) -> Gateway:
+        """The registry gateway of the hub service, with ``$JUPYTERHUB_API_TOKEN``."""
+        from .gateway import Gateway
+
+        return Gateway(self.settings.registry_gateway_url)
 
     async def close(self) -> None:
         """Close the client (a later call makes a new one)."""

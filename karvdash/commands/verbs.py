@@ -4,6 +4,7 @@ same JSON the REST API answers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,14 @@ TEMPLATE_COLUMNS = (
     Column("singleton", "Singleton"),
     Column("variables", "Variables"),
     Column("description", "Description"),
+)
+REPOSITORY_COLUMNS = (Column("repository", "Repository"),)
+IMAGE_COLUMNS = (
+    Column("tag", "Tag"),
+    Column("digest", "Digest"),
+    Column("size", "Size"),
+    Column("platform", "Platform"),
+    Column("created", "Created"),
 )
 SERVICE_COLUMNS = (
     Column("name", "Name", link="url"),
@@ -129,6 +138,57 @@ async def template_get(session: Session, template_id: str) -> Text:
 async def template_delete(session: Session, template_id: str) -> Text:
     await (await session.templates()).delete(template_id)
     return Text(f"deleted template {template_id}", data={"id": template_id})
+
+
+async def images(session: Session, repository: str | None = None) -> Table:
+    """The registry's repositories, or one repository's tags with their details."""
+    gateway = session.gateway()
+    if repository is None:
+        repositories, more = await gateway.repositories()
+        return Table(
+            REPOSITORY_COLUMNS,
+            [{"repository": r} for r in repositories],
+            empty="the registry holds no images yet; upload one in the Images panel",
+            title="the first 1000 repositories" if more else "",
+            data={"repositories": repositories, "more": more},
+        )
+    tags = sorted(await gateway.tags(repository))
+    sem = asyncio.Semaphore(8)
+
+    async def details(tag: str) -> dict[str, Any]:
+        async with sem:
+            return await gateway.details(repository, tag)
+
+    found = await asyncio.gather(*map(details, tags))
+    return Table(
+        IMAGE_COLUMNS,
+        [image_row(d) for d in found],
+        empty=f"{repository} has no tags",
+        title=f"images of {repository}",
+        data={"repository": repository, "tags": found},
+    )
+
+
+def image_row(details: Mapping[str, Any]) -> dict[str, Any]:
+    """A tag's details as a row: short digest, size in MiB, ``os/arch``."""
+    size = details.get("size")
+    platform = "/".join(p for p in (details.get("os"), details.get("architecture")) if p)
+    return {
+        "tag": details.get("tag", ""),
+        "digest": str(details.get("digest", ""))[:19],
+        "size": "" if size is None else human_size(int(size)),
+        "platform": platform,
+        "created": str(details.get("created") or "")[:19].replace("T", " "),
+    }
+
+
+def human_size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 async def info(session: Session) -> Table:

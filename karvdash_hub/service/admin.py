@@ -95,6 +95,18 @@ _environment = jinja2.Environment(
 )
 _environment.filters["bytes"] = human_bytes
 _environment.filters["q"] = lambda value: quote(str(value), safe="")
+_environment.tests["web_address"] = lambda value: (
+    str(value).lower().startswith(("https://", "http://", "/")) and not str(value).startswith("//")
+)
+"""A link the page may show: users write their services' URL annotations, so anything
+else (``javascript:``) is shown as text only, never as a link an admin could click."""
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+"""The pages' Content-Security-Policy: no inline script runs, whatever a user managed to
+put in a value the page shows."""
 
 
 class AdminContext:
@@ -175,6 +187,7 @@ class AdminPage(ServiceHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Frame-Options", "DENY")
+        self.set_header("Content-Security-Policy", CSP)
         self.finish(page)
 
     def _done(self) -> str:
@@ -221,6 +234,7 @@ class AdminPage(ServiceHandler):
         )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Security-Policy", CSP)
         self.finish(page)
 
 

@@ -428,3 +428,37 @@ def test_a_non_admin_registry_request_through_the_page_is_refused(
     assert answer.status_code == 403
     quoted = quote(name)
     assert api(hub_url, admin_token, "GET", f"/users/{quoted}").status_code == 200
+
+
+def test_a_users_hostile_service_address_is_never_a_link(
+    hub_url: str,
+    admin: HubClient,
+    admin_token: str,
+    core: client.CoreV1Api,
+    new_username: Callable[[str], str],
+) -> None:
+    # users are admins of their namespace and write their services' annotations
+    name = new_username("mallory")
+    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
+    assert api(hub_url, admin_token, "POST", f"/users/{name}/server").status_code in (201, 202)
+    wait_server(hub_url, admin_token, name)
+    core.create_namespaced_service(
+        namespace_for(name),
+        client.V1Service(
+            metadata=client.V1ObjectMeta(
+                name="trap",
+                labels={"karvdash.io/service": "trap"},
+                annotations={"karvdash.io/url": "javascript:alert(document.cookie)"},
+            ),
+            spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)]),
+        ),
+    )
+
+    answer = _get(admin, _admin_page(hub_url) + f"users/{name}")
+
+    row = _row(answer.text, "data-service", "trap")
+    assert "javascript:alert(document.cookie)" in row  # shown as text
+    assert 'href="javascript:' not in answer.text
+    policy = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]

@@ -9,10 +9,12 @@ import pytest
 from karvdash_webhook.admission import Webhook
 from karvdash_webhook.errors import MalformedReview
 from karvdash_webhook.ingress import (
+    NOT_READY,
     allowed_form,
     host_allowed,
     ingress_claims,
     ingress_denials,
+    other_readings,
     same_claims,
 )
 from karvdash_webhook.namespaces import StaticNamespaceDirectory
@@ -176,6 +178,79 @@ def test_claims_compare_whatever_their_order() -> None:
     assert not same_claims(ingress_claims(ingress(OWN)), ingress_claims(ingress(OWN, tls=[[OWN]])))
 
 
+# --- hosts that are also another user's address ------------------------------------------
+
+USERS = frozenset({"lee", "ann-lee", "bob", SLUG})
+AMBIGUOUS = f"web-ann-lee.{DOMAIN}"
+
+
+def test_a_host_that_is_also_another_users_address_is_refused_naming_that_user() -> None:
+    found = ingress_denials(ingress_claims(ingress(AMBIGUOUS)), "lee", DOMAIN, USERS)
+    assert found == [
+        f'Ingress host "{AMBIGUOUS}" (spec.rules[0].host) is ambiguous: it is also the '
+        'address of service "web" of user "ann-lee", so it is refused here. Choose another '
+        'service name, one that does not end in "-ann".'
+    ]
+
+
+def test_the_user_with_the_longer_slug_keeps_an_ambiguous_host() -> None:
+    """Every host of ann-lee also reads as lee's: refusing those would leave ann-lee none."""
+    claims = ingress_claims(ingress(AMBIGUOUS, f"x-y-ann-lee.{DOMAIN}", tls=[[AMBIGUOUS]]))
+    assert ingress_denials(claims, "ann-lee", DOMAIN, USERS) == []
+
+
+def test_an_ambiguous_tls_host_is_refused_too() -> None:
+    own = f"web-lee.{DOMAIN}"
+    (message,) = ingress_denials(
+        ingress_claims(ingress(own, tls=[[own, AMBIGUOUS]])), "lee", DOMAIN, USERS
+    )
+    assert message.startswith(f'TLS host "{AMBIGUOUS}" (spec.tls[0].hosts[1]) is ambiguous')
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        f"web-lee.{DOMAIN}",
+        f"web-carol-lee.{DOMAIN}",  # carol-lee is nobody
+        f"web-bob-x-lee.{DOMAIN}",  # bob is somebody, but bob-x-lee is nobody
+        f"ann-lee.{DOMAIN}",  # service "ann" of lee: as ann-lee's it would have no service part
+        f"web--ann-lee.{DOMAIN}",  # as ann-lee's, the service part "web-" is no DNS label
+    ],
+)
+def test_hosts_with_no_other_users_reading_stay_allowed(host: str) -> None:
+    assert ingress_denials(ingress_claims(ingress(host)), "lee", DOMAIN, USERS) == []
+
+
+def test_only_users_that_exist_make_a_host_ambiguous() -> None:
+    assert ingress_denials(ingress_claims(ingress(AMBIGUOUS)), "lee", DOMAIN) == []
+    assert other_readings(AMBIGUOUS, "lee", DOMAIN, {"lee", "bob"}) == []
+
+
+def test_every_other_reading_is_named_and_the_shortest_ending_suggested() -> None:
+    host = f"a-x-ann-lee.{DOMAIN}"
+    users = {"lee", "ann-lee", "x-ann-lee"}
+    assert other_readings(host, "lee", DOMAIN, users) == [("x-ann-lee", "a"), ("ann-lee", "a-x")]
+    assert other_readings(host, "ann-lee", DOMAIN, users) == [("x-ann-lee", "a")]
+    assert other_readings(host, "x-ann-lee", DOMAIN, users) == []
+    (message,) = ingress_denials(ingress_claims(ingress(host)), "lee", DOMAIN, users)
+    assert 'of service "a" of user "x-ann-lee" and service "a-x" of user "ann-lee"' in message
+    assert message.endswith('one that does not end in "-ann".')
+
+
+def test_a_host_not_of_the_users_form_has_no_other_reading_to_report() -> None:
+    assert other_readings(AMBIGUOUS, "bob", DOMAIN, USERS) == []
+
+
+def test_foreign_and_ambiguous_hosts_are_reported_together_then_the_allowed_form() -> None:
+    found = ingress_denials(ingress_claims(ingress(AMBIGUOUS, BOBS)), "lee", DOMAIN, USERS)
+    assert [m.split(" is ")[0] for m in found[:2]] == [
+        f'Ingress host "{AMBIGUOUS}" (spec.rules[0].host)',
+        f'Ingress host "{BOBS}" (spec.rules[1].host)',
+    ]
+    assert "ambiguous" in found[0]
+    assert found[2:] == [allowed_form("lee", DOMAIN)]
+
+
 def test_the_policy_takes_the_ingress_domain_normalised() -> None:
     assert make_policy(ingress_domain="Apps.Example.org.").ingress_domain == DOMAIN
 
@@ -247,4 +322,55 @@ async def test_a_v1beta1_ingress_is_checked_too() -> None:
 )
 async def test_other_ingress_reviews_are_allowed(doc: dict[str, Any]) -> None:
     _, result = await WEBHOOK.validate(request(doc))
+    assert result == "allowed"
+
+
+# --- ambiguous hosts through the webhook -------------------------------------------------
+
+LEES, ANN_LEES = "karvdash-lee", "karvdash-ann-lee"
+
+
+def lee_and_ann_lee(**more: str) -> Webhook:
+    directory = StaticNamespaceDirectory({LEES: "lee", ANN_LEES: "ann-lee", **more})
+    return Webhook(make_policy(ingress_domain=DOMAIN), directory)
+
+
+async def test_the_webhook_refuses_a_host_that_is_also_another_users_address() -> None:
+    doc = ingress_review(ingress(AMBIGUOUS), namespace=LEES)
+    answer, result = await lee_and_ann_lee().validate(request(doc))
+    assert result == "denied"
+    message = answer["response"]["status"]["message"]
+    assert message.startswith(f'Ingress host "{AMBIGUOUS}" (spec.rules[0].host) is ambiguous')
+    assert 'of user "ann-lee"' in message
+
+
+async def test_the_webhook_lets_the_longer_slug_use_the_ambiguous_host() -> None:
+    doc = ingress_review(ingress(AMBIGUOUS, tls=[[AMBIGUOUS]]), namespace=ANN_LEES)
+    _, result = await lee_and_ann_lee().validate(request(doc))
+    assert result == "allowed"
+
+
+async def test_a_namespace_whose_owner_is_unknown_makes_no_host_ambiguous() -> None:
+    """karvdash-ann-lee labelled for somebody else: the hub would not count it either."""
+    webhook = Webhook(
+        make_policy(ingress_domain=DOMAIN),
+        StaticNamespaceDirectory({LEES: "lee", ANN_LEES: "mallory"}),
+    )
+    _, result = await webhook.validate(request(ingress_review(ingress(AMBIGUOUS), namespace=LEES)))
+    assert result == "allowed"
+
+
+class Unsynced(StaticNamespaceDirectory):
+    async def wait_ready(self, timeout: float) -> bool:
+        return False
+
+
+async def test_before_the_directory_has_synced_hosts_are_refused_with_a_retry_hint() -> None:
+    webhook = Webhook(make_policy(ingress_domain=DOMAIN), Unsynced({NAMESPACE: SLUG}))
+    answer, result = await webhook.validate(request(ingress_review(ingress(OWN))))
+    assert result == "denied"
+    assert answer["response"]["status"]["message"] == NOT_READY
+    assert "try again" in NOT_READY
+    other = ingress_review(ingress(OWN), namespace="team-a")
+    _, result = await webhook.validate(request(other))
     assert result == "allowed"

@@ -8,6 +8,7 @@ one the template engine uses here.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,10 +18,11 @@ from kubernetes_asyncio import client as aclient
 
 from karvdash.devstack import DevStack
 from karvdash.errors import Forbidden
-from karvdash.naming import slug_from_namespace
+from karvdash.naming import namespace_annotations, namespace_labels, slug_from_namespace
 from karvdash.services import ServiceManager
 from karvdash.settings import load_settings
 
+from ..helpers import wait_until_pods_admitted
 from .test_namespace_guard import bind, token_client
 
 HOOK = 'admission webhook "validate.karvdash.io" denied the request'
@@ -194,3 +196,69 @@ async def test_a_service_manager_with_another_domain_is_refused_and_leaves_nothi
         await manager.create("hello-kubernetes", name="hello")
     assert f'Ingress host "hello-{slug}.elsewhere.example"' in refused.value.message
     assert await manager.list() == []
+
+
+# --- a host that is also another user's address -----------------------------------------
+
+
+def make_user(api_client: client.ApiClient, slug: str) -> tuple[str, client.ApiClient]:
+    """Namespace ``karvdash-<slug>`` as the hub makes it, and a client with its user's rights."""
+    name = f"karvdash-{slug}"
+    labels = {**namespace_labels(slug), "karvdash.io/test": "true"}
+    metadata = {"name": name, "labels": labels, "annotations": namespace_annotations(slug)}
+    core = client.CoreV1Api(api_client)
+    core.create_namespace({"metadata": metadata})
+    wait_until_pods_admitted(core, name)
+    bind(api_client, name, "cluster-admin", "default")
+    return name, token_client(api_client, "default", name)
+
+
+@pytest.fixture
+def lee_and_ann_lee(
+    api_client: client.ApiClient,
+) -> Iterator[dict[str, tuple[str, str, client.NetworkingV1Api]]]:
+    """Users ``lee<hex>`` and ``ann-lee<hex>``: slug, namespace and API as that user."""
+    suffix = secrets.token_hex(3)
+    users: dict[str, tuple[str, str, client.NetworkingV1Api]] = {}
+    clients = []
+    try:
+        for who in ("ann-lee", "lee"):  # ann-lee first: the webhook has seen it before lee acts
+            slug = f"{who}{suffix}"
+            name, api = make_user(api_client, slug)
+            clients.append(api)
+            users[who] = (slug, name, client.NetworkingV1Api(api))
+        yield users
+    finally:
+        for api in clients:
+            api.close()
+        for who in ("lee", "ann-lee"):
+            try:
+                client.CoreV1Api(api_client).delete_namespace(f"karvdash-{who}{suffix}")
+            except client.ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+
+def test_a_host_that_is_also_another_users_address_goes_to_the_longer_slug_only(
+    lee_and_ann_lee: dict[str, tuple[str, str, client.NetworkingV1Api]], domain: str
+) -> None:
+    lee, lee_namespace, lee_api = lee_and_ann_lee["lee"]
+    ann_lee, ann_lee_namespace, ann_lee_api = lee_and_ann_lee["ann-lee"]
+    host = f"web-{ann_lee}.{domain}"
+    assert host == f"web-ann-{lee}.{domain}"  # lee's service web-ann, ann-lee's service web
+
+    body = ingress("web-ann", host, tls=[host])
+    message = refusal(lambda: lee_api.create_namespaced_ingress(lee_namespace, body))
+    assert f'Ingress host "{host}" (spec.rules[0].host) is ambiguous' in message
+    assert f'service "web" of user "{ann_lee}"' in message
+    assert 'Choose another service name, one that does not end in "-ann"' in message
+    assert lee_api.list_namespaced_ingress(lee_namespace).items == []
+
+    ann_lee_api.create_namespaced_ingress(ann_lee_namespace, ingress("web", host, tls=[host]))
+    found = ann_lee_api.read_namespaced_ingress("web", ann_lee_namespace)
+    assert [r.host for r in found.spec.rules] == [host]
+
+    other = f"web-bob-{lee}.{domain}"  # bob-lee<hex> is nobody
+    lee_api.create_namespaced_ingress(lee_namespace, ingress("web-bob", other, tls=[other]))
+    found = lee_api.read_namespaced_ingress("web-bob", lee_namespace)
+    assert [r.host for r in found.spec.rules] == [other]

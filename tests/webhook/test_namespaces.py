@@ -8,6 +8,7 @@ import pytest
 from karvdash_webhook.namespaces import (
     ClaimCache,
     KubernetesError,
+    KubernetesNamespaceDirectory,
     ResourceExpired,
     StaticNamespaceDirectory,
 )
@@ -35,6 +36,28 @@ async def test_static_directory_applies_the_name_prefix() -> None:
     assert await directory.owner_of("karvdash-carol") == UNKNOWN
     assert await directory.owner_of("karvdash-carol", unlabelled=True) == UNKNOWN
     assert await directory.owner_of("kube-system", unlabelled=True) is None
+
+
+def test_static_directory_knows_the_slugs_of_trusted_owners_only() -> None:
+    directory = StaticNamespaceDirectory(
+        {"karvdash-alice": "alice", "team-x": "bob", "karvdash-carol": "mallory"}
+    )
+    assert directory.user_slugs() == {"alice", "bob"}
+
+
+async def test_the_watched_directory_knows_new_users_at_once() -> None:
+    directory = KubernetesNamespaceDirectory(object())  # no API call in what follows
+    assert not await directory.wait_ready(0.01)
+    directory.cache.replace({"items": [namespace("karvdash-lee", "lee")]})
+    assert directory.user_slugs() == {"lee"}
+    directory.cache.apply({"type": "ADDED", "object": namespace("karvdash-ann-lee", "ann-lee")})
+    assert directory.user_slugs() == {"lee", "ann-lee"}
+    directory.cache.apply({"type": "ADDED", "object": namespace("karvdash-eve", "lee")})
+    assert directory.user_slugs() == {"lee", "ann-lee"}  # a label the name contradicts
+    directory.cache.add("team-x", Owner("bob"))
+    assert directory.user_slugs() == {"lee", "ann-lee", "bob"}
+    directory.cache.apply({"type": "DELETED", "object": namespace("karvdash-ann-lee", "ann-lee")})
+    assert directory.user_slugs() == {"lee", "bob"}
 
 
 def test_list_replaces_everything() -> None:

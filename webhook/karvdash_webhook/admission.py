@@ -14,11 +14,12 @@ send back, with the result label used by the metrics. Requests it does not handl
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from .errors import Denied, MalformedReview
 from .guard import namespace_denial
-from .ingress import ingress_claims, ingress_denials, is_ingress, same_claims
+from .ingress import NOT_READY, ingress_claims, ingress_denials, is_ingress, same_claims
 from .mutate import pod_patch
 from .namespaces import NamespaceDirectory
 from .ownership import Owner
@@ -27,6 +28,8 @@ from .review import AdmissionRequest, AdmissionReview, build_response
 from .validate import pod_spec_denials, pod_template
 
 EPHEMERAL = "ephemeralcontainers"
+READY_WAIT = 2.0
+"""Seconds an Ingress review waits for the namespace directory's first sync."""
 
 
 class Webhook:
@@ -113,7 +116,8 @@ class Webhook:
     async def check_ingress(
         self, request: AdmissionRequest, obj: dict[str, Any], *, unlabelled: bool = False
     ) -> None:
-        """Raise :class:`Denied` when an Ingress claims hosts that are not the user's."""
+        """Raise :class:`Denied` when an Ingress claims hosts that are not the user's, or
+        that are also another user's address."""
         claims = ingress_claims(obj)
         old = request.get("oldObject")
         if request["operation"] == "UPDATE" and old is not None:
@@ -125,7 +129,15 @@ class Webhook:
         owner = await self._owner(request, unlabelled)
         if owner is None:
             return
-        denials = ingress_denials(claims, owner.slug, self.policy.ingress_domain)
+        domain = self.policy.ingress_domain
+        known: Set[str] = frozenset()
+        if owner.slug is not None and domain and any(host for _, host in claims):
+            # Other users' slugs, to refuse a host that is also theirs: only complete once
+            # the directory has listed the namespaces.
+            if not await self.directory.wait_ready(READY_WAIT):
+                raise Denied([NOT_READY])
+            known = self.directory.user_slugs()
+        denials = ingress_denials(claims, owner.slug, domain, known)
         if denials:
             raise Denied(denials)
 

@@ -14,16 +14,24 @@ it, tokens included, to the intruder's backend. So in a user namespace of slug `
   every host (ingress-nginx's catch-all server), are refused: they would take the
   requests of every host;
 * where the owner is unknown (:mod:`.ownership`), or ``ingress_domain`` is empty (the
-  installation publishes no services), no host is allowed at all.
+  installation publishes no services), no host is allowed at all;
+* a host that is also the address of another existing user is refused
+  (:func:`other_readings`): slugs may hold ``-``, so ``web-ann-lee`` is service
+  ``web-ann`` of ``lee`` and service ``web`` of ``ann-lee``. The longer slug keeps such a
+  host: every host of ``ann-lee`` also reads as one of ``lee``, so refusing it to
+  ``ann-lee`` would leave them no address at all, while ``lee`` only loses the service
+  names that end in ``-ann``.
 
 :func:`ingress_claims` reads what an Ingress claims (``networking.k8s.io/v1`` and
 ``v1beta1``, whose default backend is ``spec.backend``); :func:`ingress_denials` says why
-it is refused, one sentence per claim; both are pure.
+it is refused, one sentence per claim; both are pure. The set of known slugs comes from
+the namespace directory (:meth:`.namespaces.NamespaceDirectory.user_slugs`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from typing import Any
 
 from karvdash.naming import service_of_host
@@ -37,6 +45,10 @@ UNKNOWN_OWNER = (
     "The owner of this namespace is unknown (its karvdash.io/user label is missing, invalid "
     "or does not match its name), so an Ingress here may use no host. Ask an administrator "
     "to restore the label."
+)
+NOT_READY = (
+    "The webhook has not read the cluster's user namespaces yet, so it cannot tell whether "
+    "this host is also another user's address; try again in a few seconds."
 )
 NO_DOMAIN = (
     "This installation publishes no services (its ingress_domain setting is empty), so an "
@@ -105,6 +117,33 @@ def host_allowed(host: str, slug: str, domain: str) -> bool:
     return service_of_host(host, slug, domain) is not None
 
 
+def other_readings(
+    host: str, slug: str, domain: str, known_slugs: Container[str]
+) -> list[tuple[str, str]]:
+    """The other users ``host`` (lower-case) would also belong to: ``(slug, service)`` for
+    every slug in ``known_slugs`` longer than ``slug`` for which ``host`` is
+    ``<service>-<slug>.<domain>``, longest first; ``[]`` when ``host`` is not ``slug``'s
+    own or reads as nobody else's.
+
+    Only longer slugs count: a shorter one that ``host`` ends with (``lee`` for
+    ``web-ann-lee``, of ``ann-lee``) is a suffix of ``slug`` itself, so it reads every
+    host of ``slug``; the longer slug has the address.
+    """
+    if service_of_host(host, slug, domain) is None:
+        return []
+    label = host[: -len(domain) - 1]
+    readings = []
+    for i, char in enumerate(label):
+        other = label[i + 1 :]
+        if len(other) <= len(slug):
+            break
+        if char == "-" and other in known_slugs:
+            service = service_of_host(host, other, domain)
+            if service is not None:
+                readings.append((other, service))
+    return readings
+
+
 def allowed_form(slug: str | None, domain: str) -> str:
     """The sentence that says which hosts are allowed in the namespace of ``slug``."""
     if slug is None:
@@ -133,19 +172,43 @@ def _refusal(field: str, host: str | None) -> str:
     )
 
 
-def ingress_denials(claims: list[Claim], slug: str | None, domain: str) -> list[str]:
+def _ambiguous(field: str, host: str, slug: str, readings: list[tuple[str, str]]) -> str:
+    what = "TLS host" if field.startswith("spec.tls") else "Ingress host"
+    others = " and ".join(
+        f"service {json.dumps(service)} of user {json.dumps(other)}" for other, service in readings
+    )
+    # The shortest other slug gives the shortest ending to avoid (it covers the longer ones).
+    ending = readings[-1][0][: -len(slug) - 1]
+    return (
+        f"{what} {json.dumps(host)} ({field}) is ambiguous: it is also the address of "
+        f"{others}, so it is refused here. Choose another service name, one that does not "
+        f"end in {json.dumps('-' + ending)}."
+    )
+
+
+def ingress_denials(
+    claims: list[Claim],
+    slug: str | None,
+    domain: str,
+    known_slugs: Container[str] = frozenset(),
+) -> list[str]:
     """Why an Ingress with ``claims`` is refused in the namespace of ``slug``: one sentence
-    per refused claim, then :func:`allowed_form`; ``[]`` if it is allowed.
+    per refused claim, then :func:`allowed_form` if a host is not of that form; ``[]`` if it
+    is allowed.
 
     ``slug`` is ``None`` in a user namespace whose owner is unknown; ``domain`` is the
-    normalised ``ingress_domain`` (lower-case, no outer dots).
+    normalised ``ingress_domain`` (lower-case, no outer dots); ``known_slugs`` are the
+    slugs of the user namespaces that exist (:func:`other_readings`).
     """
-    denials = [
-        _refusal(field, host)
-        for field, host in claims
-        if host is None or slug is None or not host_allowed(host, slug, domain)
-    ]
-    return [*denials, allowed_form(slug, domain)] if denials else []
+    denials: list[str] = []
+    off_form = False
+    for field, host in claims:
+        if host is None or slug is None or not host_allowed(host, slug, domain):
+            denials.append(_refusal(field, host))
+            off_form = True
+        elif readings := other_readings(host, slug, domain, known_slugs):
+            denials.append(_ambiguous(field, host, slug, readings))
+    return [*denials, allowed_form(slug, domain)] if off_form else denials
 
 
 def same_claims(before: list[Claim], after: list[Claim]) -> bool:

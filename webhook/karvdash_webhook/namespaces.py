@@ -11,6 +11,10 @@ the rule of :mod:`.ownership` (the name prefix wins over the label):
 
 :class:`ClaimCache` holds the pure part (applying list results and watch events) so it is
 tested without a cluster.
+
+Both also answer :meth:`NamespaceDirectory.user_slugs`, the slugs of every user namespace
+with a known owner, from what they hold (no API call): the Ingress check needs them to
+refuse a host that is also another user's address (:func:`.ingress.other_readings`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Mapping, Set
 from typing import Any, Protocol
 
 from karvdash.settings import USER_LABEL
@@ -45,11 +50,28 @@ class NamespaceDirectory(Protocol):
         without the prefix is answered ``None`` at once, without asking the API server.
         """
 
+    def user_slugs(self) -> Set[str]:
+        """The slugs of the user namespaces with a known owner, as far as known now."""
+
+    async def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for :attr:`ready`; its value."""
+
     async def start(self) -> None:
         """Start syncing in the background (``ready`` tells when the first sync is done)."""
 
     async def stop(self) -> None:
         """Stop syncing and release resources."""
+
+
+def known_slugs(claims: Mapping[str, Owner], prefix: str) -> frozenset[str]:
+    """The slugs of the namespaces in ``claims`` (name -> what its labels claim) whose owner
+    is known (:func:`~.ownership.owner_of`)."""
+    slugs = set()
+    for name, claim in claims.items():
+        owner = owner_of(name, claim, prefix)
+        if owner is not None and owner.slug is not None:
+            slugs.add(owner.slug)
+    return frozenset(slugs)
 
 
 class StaticNamespaceDirectory:
@@ -66,6 +88,12 @@ class StaticNamespaceDirectory:
     async def owner_of(self, namespace: str, *, unlabelled: bool = False) -> Owner | None:
         slug = self.slugs.get(namespace)
         return owner_of(namespace, None if slug is None else Owner(slug), self.prefix)
+
+    def user_slugs(self) -> Set[str]:
+        return known_slugs({name: Owner(slug) for name, slug in self.slugs.items()}, self.prefix)
+
+    async def wait_ready(self, timeout: float) -> bool:
+        return True
 
     async def start(self) -> None:
         return None
@@ -84,11 +112,20 @@ class KubernetesError(Exception):
 
 class ClaimCache:
     """namespace -> what its labels claim (:func:`~.ownership.labelled_slug`), fed by list
-    results and watch events (raw JSON dicts). Only labelled namespaces are kept."""
+    results and watch events (raw JSON dicts). Only labelled namespaces are kept.
+
+    ``version`` grows with every change made through its methods (so a value derived from
+    ``claims`` can be kept until it changes)."""
 
     def __init__(self) -> None:
         self.claims: dict[str, Owner] = {}
         self.resource_version: str | None = None
+        self.version = 0
+
+    def add(self, name: str, claim: Owner) -> None:
+        """Record what namespace ``name`` claims (read on a cache miss)."""
+        self.claims[name] = claim
+        self.version += 1
 
     def replace(self, namespace_list: dict[str, Any]) -> None:
         """Start over from a NamespaceList."""
@@ -99,6 +136,7 @@ class ClaimCache:
             if name and claim is not None:
                 claims[name] = claim
         self.claims = claims
+        self.version += 1
         self.resource_version = (namespace_list.get("metadata") or {}).get("resourceVersion")
 
     def apply(self, event: dict[str, Any]) -> None:
@@ -120,6 +158,7 @@ class ClaimCache:
             self.claims[name] = claim
         else:
             self.claims.pop(name, None)
+        self.version += 1
 
 
 class KubernetesNamespaceDirectory:
@@ -148,6 +187,7 @@ class KubernetesNamespaceDirectory:
         self.max_backoff = max_backoff
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._slugs: tuple[int, frozenset[str]] = (-1, frozenset())
 
     @property
     def ready(self) -> bool:
@@ -161,8 +201,18 @@ class KubernetesNamespaceDirectory:
             status, body = await self._get_json(call)
             claim = labelled_slug(body) if status != 404 else None
             if claim is not None:
-                self.cache.claims[namespace] = claim
+                self.cache.add(namespace, claim)
         return owner_of(namespace, claim, self.prefix)
+
+    def user_slugs(self) -> Set[str]:
+        if self._slugs[0] != self.cache.version:
+            self._slugs = (self.cache.version, known_slugs(self.cache.claims, self.prefix))
+        return self._slugs[1]
+
+    async def wait_ready(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await self.wait_synced(timeout)
+        return self.ready
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="karvdash-namespace-watch")

@@ -48,3 +48,24 @@ def deployment(name: str, pod_spec: dict[str, Any], replicas: int = 1) -> dict[s
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
     }
+
+
+def push_images(env: dict[str, str], repo: str, tags: dict[str, str]) -> None:
+    """Push a tiny image per tag (``{tag: note}``, distinct notes give distinct images)
+    straight to the registry the settings ``env`` name (the dev stack's ``env``)."""
+    import asyncio
+
+    from karvdash.registry import RegistryGateway
+    from karvdash.settings import load_settings
+
+    from .registry.helpers import push_tiny
+
+    async def push() -> None:
+        gateway = RegistryGateway.from_settings(load_settings(env=env))
+        try:
+            for tag, note in tags.items():
+                await push_tiny(gateway, repo, tag, note=note)
+        finally:
+            await gateway.close()
+
+    asyncio.run(push())

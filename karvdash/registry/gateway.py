@@ -8,6 +8,7 @@ Who may do what is the caller's business (the hub service checks JupyterHub scop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -150,15 +151,18 @@ class RegistryGateway:
 
             hits = await asyncio.gather(*map(same, others))
             shared = [t for t, hit in zip(others, hits, strict=True) if hit]
-            try:
-                await self.client.delete_manifest(repo, current)
-            except RegistryResponseError as exc:
-                if exc.http_status == 405:
-                    raise RegistryUnavailable(
-                        "the registry does not allow deletion (set storage.delete.enabled)"
-                    ) from exc
-                raise
+            await self._delete_manifest(repo, current)
         return {"repository": repo, "tag": tag, "digest": current, "removed_tags": [tag, *shared]}
+
+    async def _delete_manifest(self, repo: str, digest: str) -> None:
+        try:
+            await self.client.delete_manifest(repo, digest)
+        except RegistryResponseError as exc:
+            if exc.http_status == 405:
+                raise RegistryUnavailable(
+                    "the registry does not allow deletion (set storage.delete.enabled)"
+                ) from exc
+            raise
 
     async def usage(self, repo: str) -> RepositoryUsage:
         """Tags, images and distinct blob bytes of ``repo`` (see :mod:`.usage`)."""
@@ -186,16 +190,8 @@ class RegistryGateway:
                 if digest:
                     by_digest.setdefault(digest, []).append(tag)
             for digest in by_digest:
-                try:
-                    await self.client.delete_manifest(repo, digest)
-                except RegistryNotFound:
-                    continue  # deleted meanwhile
-                except RegistryResponseError as exc:
-                    if exc.http_status == 405:
-                        raise RegistryUnavailable(
-                            "the registry does not allow deletion (set storage.delete.enabled)"
-                        ) from exc
-                    raise
+                with contextlib.suppress(RegistryNotFound):  # deleted meanwhile
+                    await self._delete_manifest(repo, digest)
         return {
             "repository": repo,
             "deleted": [{"digest": d, "tags": t} for d, t in sorted(by_digest.items())],

@@ -3,7 +3,6 @@ repositories, one repository's images, and clear one-line refusals."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Iterator
@@ -11,11 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from karvdash.devstack import DevStack
-from karvdash.registry import RegistryGateway
-from karvdash.settings import load_settings
 
+from ..helpers import push_images
 from ..hub.hubclient import HubClient, api
-from ..registry.helpers import push_tiny
 from .conftest import run_karvdash
 
 
@@ -33,15 +30,7 @@ def images_env(cluster: DevStack) -> Iterator[tuple[dict[str, str], str]]:
     token = api(cluster.hub.url, admin_token, "POST", f"/users/{name}/tokens", json={})
     repo = f"cli-images/{name}"
 
-    async def push() -> None:
-        gateway = RegistryGateway.from_settings(load_settings(env=cluster.env))
-        try:
-            await push_tiny(gateway, repo, "v1", note="first")
-            await push_tiny(gateway, repo, "v2", note="second")
-        finally:
-            await gateway.close()
-
-    asyncio.run(push())
+    push_images(cluster.env, repo, {"v1": "first", "v2": "second"})
     env = {
         "KARVDASH_USER": name,
         "KARVDASH_REGISTRY_GATEWAY_URL": f"{cluster.hub.url}/services/karvdash/",

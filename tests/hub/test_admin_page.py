@@ -22,11 +22,10 @@ from kubernetes import client
 
 from karvdash.devstack import DevStack
 from karvdash.naming import namespace_for, user_slug
-from karvdash.registry import RegistryGateway
 from karvdash.services import ServiceManager
 from karvdash.settings import ON_USER_DELETE_ANNOTATION, load_settings
 
-from ..registry.helpers import push_tiny
+from ..helpers import push_images
 from .hubclient import HubClient, api, user_model, wait_server
 
 PASSWORD = "a-Long-passw0rd-for-tests"
@@ -78,6 +77,27 @@ def _approved_user(hub_url: str, admin: HubClient, name: str) -> HubClient:
     browser.log_in(name, PASSWORD)
     assert browser.logged_in
     return browser
+
+
+def _user_with_server(hub_url: str, token: str, name: str) -> None:
+    assert api(hub_url, token, "POST", "/users", json={"usernames": [name]}).ok
+    assert api(hub_url, token, "POST", f"/users/{name}/server").status_code in (201, 202)
+    wait_server(hub_url, token, name)
+
+
+def _bare_service(
+    core: client.CoreV1Api, namespace: str, name: str, annotations: dict[str, str] | None = None
+) -> None:
+    """A Service labelled as a Karvdash service, made directly (as a user could)."""
+    core.create_namespaced_service(
+        namespace,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(
+                name=name, labels={"karvdash.io/service": name}, annotations=annotations
+            ),
+            spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)]),
+        ),
+    )
 
 
 def _gone(core: client.CoreV1Api, namespace: str) -> bool:
@@ -250,9 +270,7 @@ def test_stop_service_deletes_its_objects_and_nothing_else(
 ) -> None:
     name = new_username("stopper")
     namespace = namespace_for(name)
-    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
-    assert api(hub_url, admin_token, "POST", f"/users/{name}/server").status_code in (201, 202)
-    wait_server(hub_url, admin_token, name)
+    _user_with_server(hub_url, admin_token, name)
     _launch(cluster, kubeconfig, name, "hello-kubernetes", "one")
     _launch(cluster, kubeconfig, name, "hello-kubernetes", "two")
     user_page = _admin_page(hub_url) + f"users/{name}"
@@ -287,13 +305,7 @@ def test_stop_service_acts_only_in_labelled_user_namespaces(
     namespace = namespace_for(name)
     assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-    core.create_namespaced_service(
-        namespace,
-        client.V1Service(
-            metadata=client.V1ObjectMeta(name="db", labels={"karvdash.io/service": "db"}),
-            spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=5432)]),
-        ),
-    )
+    _bare_service(core, namespace, "db")
     page = _get(admin, _admin_page(hub_url) + f"users/{name}").text
     xsrf = XSRF.search(page)
     assert xsrf
@@ -365,18 +377,8 @@ def test_delete_user_refuses_a_missing_choice_and_changes_nothing(
 def test_registry_admin_lists_sizes_deletes_and_collects_garbage(
     cluster: DevStack, hub_url: str, admin: HubClient
 ) -> None:
-    settings = load_settings(env=cluster.env)
     repo = f"admin-page/{user_slug('r' + str(time.monotonic_ns())[-6:])}"
-
-    async def push() -> None:
-        gateway = RegistryGateway.from_settings(settings)
-        try:
-            await push_tiny(gateway, repo, "v1", note="one")
-            await push_tiny(gateway, repo, "v2", note="two")
-        finally:
-            await gateway.close()
-
-    asyncio.run(push())
+    push_images(cluster.env, repo, {"v1": "one", "v2": "two"})
     registry = _admin_page(hub_url) + "registry"
     page = _get(admin, registry).text
     while f'data-repository="{repo}"' not in page:
@@ -439,19 +441,9 @@ def test_a_users_hostile_service_address_is_never_a_link(
 ) -> None:
     # users are admins of their namespace and write their services' annotations
     name = new_username("mallory")
-    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
-    assert api(hub_url, admin_token, "POST", f"/users/{name}/server").status_code in (201, 202)
-    wait_server(hub_url, admin_token, name)
-    core.create_namespaced_service(
-        namespace_for(name),
-        client.V1Service(
-            metadata=client.V1ObjectMeta(
-                name="trap",
-                labels={"karvdash.io/service": "trap"},
-                annotations={"karvdash.io/url": "javascript:alert(document.cookie)"},
-            ),
-            spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)]),
-        ),
+    _user_with_server(hub_url, admin_token, name)
+    _bare_service(
+        core, namespace_for(name), "trap", {"karvdash.io/url": "javascript:alert(document.cookie)"}
     )
 
     answer = _get(admin, _admin_page(hub_url) + f"users/{name}")

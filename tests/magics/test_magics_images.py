@@ -3,7 +3,6 @@ registry: a rich table of a repository's images, as in a notebook."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 import pytest
@@ -12,11 +11,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from karvdash.commands.output import Rich
 from karvdash.devstack import DevStack
 from karvdash.magics import KarvdashMagicError
-from karvdash.registry import RegistryGateway
-from karvdash.settings import load_settings
 
+from ..helpers import push_images
 from ..hub.hubclient import HubClient, api
-from ..registry.helpers import push_tiny
 
 
 def test_images_of_a_repository_are_a_rich_table(
@@ -29,14 +26,7 @@ def test_images_of_a_repository_are_a_rich_table(
     token = admin.new_token("admin", note="magics images test")
     repo = f"magics-images/r{secrets.token_hex(3)}"
 
-    async def push() -> None:
-        gateway = RegistryGateway.from_settings(load_settings(env=cluster.env))
-        try:
-            await push_tiny(gateway, repo, "latest")
-        finally:
-            await gateway.close()
-
-    asyncio.run(push())
+    push_images(cluster.env, repo, {"latest": ""})
     monkeypatch.setenv("KARVDASH_REGISTRY_GATEWAY_URL", f"{cluster.hub.url}/services/karvdash/")
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", token)
 

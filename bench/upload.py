@@ -38,8 +38,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from karvdash.devcluster.registry import DevRegistry  # noqa: E402
-from tests.registry.hubproc import USER, Hub, start_hub  # noqa: E402
+from tests.hubproc import Hub  # noqa: E402
 from tests.registry.images import write_docker_archive  # noqa: E402
+from tests.registry.registry_hub import USER, start_registry_hub  # noqa: E402
 
 MIB = 1024 * 1024
 MEMORY_TARGET_MIB = 150
@@ -98,7 +99,10 @@ def stored_size(hub: Hub, repo: str, tag: str) -> int:
 
 def run(sizes: list[int], runs: int, folder: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with DevRegistry(folder / "registry") as registry, start_hub(folder / "hub", registry) as hub:
+    with (
+        DevRegistry(folder / "registry") as registry,
+        start_registry_hub(folder / "hub", registry) as hub,
+    ):
         pid = hub.service_pid()
         print(f"hub service pid {pid}, VmHWM at start {vm_hwm_mib(pid):.1f} MiB", flush=True)
         for size in sizes:

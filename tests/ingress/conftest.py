@@ -7,7 +7,7 @@
     A test CA and a certificate for ``DOMAIN`` and ``*.DOMAIN`` (the dev stack's
     ``ingress_domain``) (:class:`Tls`: ``cert``, ``key``, ``ca``).
 ``ingress_hub`` (session)
-    JupyterHub with the Karvdash service (:mod:`.hubproc`), which follows the dev cluster
+    JupyterHub with the Karvdash service (:mod:`tests.hubproc`), which follows the dev cluster
     with the hub's ServiceAccount (the rights of deploy/hub/rbac.yaml) and signs with
     ``secret_file``; users ``people.alice``, ``people.bob`` and the admin ``people.boss``,
     each with an API token.
@@ -44,8 +44,8 @@ from karvdash.services import ServiceManager
 from karvdash.settings import Karvdash, load_settings
 
 from ..helpers import wait_for, wait_until_pods_admitted
+from ..hubproc import Hub, start_hub
 from .edge import Backend, Nginx, hub_block, ingress_rules, nginx_conf, server_block
-from .hubproc import Hub, start_hub
 
 DOMAIN = load_settings().ingress_domain
 """The dev stack's ``ingress_domain``, read from the environment the stack reads: its
@@ -164,7 +164,8 @@ def ingress_hub(
         "KARVDASH_INGRESS_DOMAIN": DOMAIN,
         "KARVDASH_INGRESS_SECRET_FILE": str(secret_file),
     }
-    with start_hub(tmp_path_factory.mktemp("ingress-hub"), env, frozenset({people.boss})) as hub:
+    folder = tmp_path_factory.mktemp("ingress-hub")
+    with start_hub(folder, admins=frozenset({people.boss}), service_env=env) as hub:
         hub.add_user(people.alice)
         hub.add_user(people.bob)
         hub.add_user(people.boss)

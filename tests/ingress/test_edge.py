@@ -16,8 +16,8 @@ import requests
 
 from karvdash_hub.service.ingress_cookie import TICKET_PARAM, Signer
 
+from ..hubproc import Hub
 from .conftest import DOMAIN, HUB_HOST, Edge, People, Published
-from .hubproc import Hub
 
 COOKIE = "karvdash-ingress"
 SIGNIN = f"https://{HUB_HOST}/services/karvdash/ingress/signin"

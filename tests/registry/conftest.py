@@ -11,7 +11,7 @@
     A real JupyterHub (configurable-http-proxy, DummyAuthenticator, SimpleLocalProcessSpawner)
     on 127.0.0.1 running the Karvdash hub service against ``registry``
     (:func:`karvdash_hub.service.config.configure_karvdash_service`), with an admin
-    ``regadmin`` and a user ``alice`` and an API token of each; see :mod:`.hubproc`.
+    ``regadmin`` and a user ``alice`` and an API token of each; see :mod:`.registry_hub`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import pytest
 from karvdash.devcluster.registry import DevRegistry
 from karvdash.registry import RegistryClient, RegistryGateway
 
-from .hubproc import Hub, start_hub
+from ..hubproc import Hub
+from .registry_hub import start_registry_hub
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +64,7 @@ def repo() -> str:
 
 @pytest.fixture(scope="session")
 def hub(registry: DevRegistry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    with start_hub(tmp_path_factory.mktemp("hub"), registry) as running:
+    with start_registry_hub(tmp_path_factory.mktemp("hub"), registry) as running:
         yield running
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from .hubproc import ADMIN, USER, Hub
+from ..hubproc import Hub
 from .images import Image, layer, random_layer, write_docker_archive
+from .registry_hub import ADMIN, USER
 
 
 @pytest.fixture(scope="module")

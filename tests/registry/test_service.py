@@ -13,9 +13,10 @@ import requests
 
 from karvdash.devcluster.registry import DevRegistry
 
+from ..hubproc import Hub
 from .helpers import skopeo_inspect_raw
-from .hubproc import ADMIN, USER, Hub
 from .images import Image, layer, random_layer, write_docker_archive
+from .registry_hub import ADMIN, USER
 
 
 class Archive(io.RawIOBase):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from .hub import Hub, start_hub
+from ..hubproc import Hub, start_hub
 
 
 @pytest.fixture(scope="module")

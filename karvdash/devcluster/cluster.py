@@ -20,10 +20,14 @@ from kubernetes import client, config
 
 from .build import Progress, _say, ensure_control_plane
 from .controlplane import ControlPlane, ControlPlaneError
+from .kubeletpki import ensure_kubelet_serving
 from .processes import Supervisor
 
 TEST_KUBECONFIG_ENV = "KARVDASH_TEST_KUBECONFIG"
 """Names the cluster the test suite runs against instead of its own dev cluster."""
+
+HOST_IP = "127.0.0.1"
+"""The node's address (its InternalIP), where the local kubelet serves its API."""
 
 
 def default_state_dir() -> Path:
@@ -129,16 +133,21 @@ class DevCluster:
         return self.kubeconfig
 
     def _start_kubelet(self) -> None:
+        tls = ensure_kubelet_serving(self.state_dir / "pki", [HOST_IP, self.node_name])
         self.supervisor.start(
             "kubelet",
             [
                 sys.executable,
                 "-m",
-                "karvdash.devcluster.kubelet",
+                "karvdash.devcluster.kubeletmain",
                 f"--kubeconfig={self.kubeconfig}",
                 f"--state-dir={self.state_dir / 'kubelet'}",
                 f"--node-name={self.node_name}",
                 f"--pod-cidr={self.pod_cidr}",
+                f"--host-ip={HOST_IP}",
+                f"--tls-cert-file={tls.cert_file}",
+                f"--tls-private-key-file={tls.key_file}",
+                f"--client-ca-file={tls.ca_file}",
             ],
             env={**_clean_env(), "PYTHONUNBUFFERED": "1"},
         )

@@ -2,7 +2,8 @@
 
 Everything lives in one state folder, so a stopped cluster starts again with its objects:
 
-    <state>/pki/          CA, API server certificate, service-account key pair
+    <state>/pki/          CA, API server certificate, service-account key pair, the API
+                          server's kubelet client certificate, the kubelet's serving one
     <state>/tokens.csv    the admin's bearer token (group system:masters)
     <state>/admin.kubeconfig
     <state>/cluster.json  ports chosen at first start
@@ -26,6 +27,7 @@ import yaml
 
 from .. import pki
 from .build import ControlPlaneBinaries
+from .kubeletpki import ensure_client_certificate
 from .processes import Supervisor, free_port, port_is_free
 
 SERVICE_CIDR = "10.96.0.0/16"
@@ -102,6 +104,7 @@ class ControlPlane:
         self.pki_dir = state_dir / "pki"
         self.supervisor = Supervisor(state_dir / "logs")
         self.ports: Ports | None = None
+        self.kubelet_client: tuple[Path, Path] | None = None
 
     @property
     def kubeconfig(self) -> Path:
@@ -135,6 +138,7 @@ class ControlPlane:
             stem="apiserver",
         )
         pki.ensure_rsa_keypair(self.pki_dir, "sa")
+        self.kubelet_client = ensure_client_certificate(self.pki_dir)
         tokens = self.state_dir / "tokens.csv"
         if not tokens.exists():
             token = secrets.token_urlsafe(32)
@@ -148,6 +152,7 @@ class ControlPlane:
     def start(self, timeout: float = 60.0) -> None:
         token = self._prepare()
         assert self.ports is not None
+        assert self.kubelet_client is not None
         p = self.ports
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.state_dir)}
         etcd = self.supervisor.start(
@@ -186,6 +191,12 @@ class ControlPlane:
                 f"--service-account-signing-key-file={pk / 'sa.key'}",
                 f"--service-account-key-file={pk / 'sa.pub'}",
                 f"--api-audiences={API_AUDIENCE}",
+                # pods/log, exec, port-forward: the API server calls the node's kubelet at
+                # its InternalIP as kube-apiserver-kubelet-client, and checks its certificate
+                f"--kubelet-client-certificate={self.kubelet_client[0]}",
+                f"--kubelet-client-key={self.kubelet_client[1]}",
+                f"--kubelet-certificate-authority={pk / 'ca.crt'}",
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
                 "--authorization-mode=RBAC",
                 f"--enable-admission-plugins={ADMISSION_PLUGINS}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",

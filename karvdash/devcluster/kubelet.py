@@ -11,29 +11,35 @@ Every other pod is reported Running with complete container statuses, because co
 images cannot run here. The annotation ``dev.karvdash.io/simulate`` makes a pod act out
 ``ErrImagePull``, ``ImagePullBackOff`` or ``CrashLoopBackOff`` so failure paths can be tested.
 
-Run: ``python -m karvdash.devcluster.kubelet --kubeconfig K --state-dir D``.
+Given a serving certificate (``--tls-cert-file``, ``--tls-private-key-file``) and the CA of
+its callers (``--client-ca-file``), it serves the kubelet API's ``/containerLogs`` over
+HTTPS for the API server (``kubeletserver.py``), so ``kubectl logs`` works: the real output
+of process-backed containers, and an empty log for the others (they print nothing).
+
+Run: ``python -m karvdash.devcluster.kubeletmain --kubeconfig K --state-dir D`` (see there).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import shutil
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
+from aiohttp import web
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from . import logrequest
 from . import podstatus as ps
 from .addresses import AddressPool
+from .kubeletserver import KubeletTLS, PodLogs, make_app, serve
+from .logwriter import LogLimits
 from .node import NodeAgent
 from .podfiles import fetch_pod_files
 from .probes import readiness
@@ -60,6 +66,11 @@ class PodRecord:
     finished: bool = False
 
 
+def pod_directory(state_dir: Path, meta: Json) -> Path:
+    """The pod's folder: its root, its volumes, its logs."""
+    return state_dir / "pods" / f"{meta['namespace']}_{meta['name']}_{meta['uid'][:8]}"
+
+
 class LocalKubelet:
     def __init__(
         self,
@@ -68,13 +79,22 @@ class LocalKubelet:
         node_name: str = "karvdash-dev",
         pod_cidr: str = "127.0.16.0/20",
         host_ip: str = "127.0.0.1",
+        *,
+        tls: KubeletTLS | None = None,
+        port: int = 0,
+        log_limits: LogLimits | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.state_dir = state_dir
         self.node_name = node_name
         self.host_ip = host_ip
+        self.tls = tls
+        self.port = port
+        self.log_limits = log_limits or LogLimits()
+        self.runner: web.AppRunner | None = None
         self.pool = AddressPool(pod_cidr)
         self.records: dict[str, PodRecord] = {}
+        self.known: dict[tuple[str, str], Json] = {}  # every pod bound here, by namespace/name
         self.locks: dict[str, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         kc = yaml.safe_load(kubeconfig.read_text())
@@ -105,8 +125,10 @@ class LocalKubelet:
                     data = json.loads(await raw.read())
                     rv = data["metadata"]["resourceVersion"]
                     present = set()
+                    self.known = {}
                     for pod in data.get("items") or []:
                         present.add(pod["metadata"]["uid"])
+                        self._know(pod)
                         self._schedule(pod)
                     for uid in list(self.records):
                         if uid not in present:
@@ -134,14 +156,24 @@ class LocalKubelet:
                         if event.get("type") == "BOOKMARK":
                             continue
                         if event.get("type") == "DELETED":
+                            self._know(obj, gone=True)
                             self._schedule_forget(obj["metadata"]["uid"])
                         else:
+                            self._know(obj)
                             self._schedule(obj)
             except (ApiException, aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 log.warning("pod watch interrupted (%s); resuming", exc)
                 if isinstance(exc, ApiException) and exc.status == 410:
                     rv = None
                 await asyncio.sleep(1)
+
+    def _know(self, pod: Json, gone: bool = False) -> None:
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if gone:
+            if (self.known.get(key) or {}).get("metadata", {}).get("uid") == pod["metadata"]["uid"]:
+                del self.known[key]
+        else:
+            self.known[key] = pod
 
     def _spawn(self, uid: str, coro: Any) -> None:
         lock = self.locks.setdefault(uid, asyncio.Lock())
@@ -185,9 +217,7 @@ class LocalKubelet:
         else:
             old = status.get("podIP")
             ip = old if old and self.pool.claim(old) else self.pool.allocate()
-        directory = (
-            self.state_dir / "pods" / f"{meta['namespace']}_{meta['name']}_{meta['uid'][:8]}"
-        )
+        directory = pod_directory(self.state_dir, meta)
         directory.mkdir(parents=True, exist_ok=True)
         record = PodRecord(
             uid=meta["uid"],
@@ -205,6 +235,7 @@ class LocalKubelet:
             body = ps.simulated_status(
                 pod, simulation, pod_ip=ip, host_ip=self.host_ip, start_time=record.start_time
             )
+            record.statuses = {s["name"]: s for s in body["containerStatuses"]}
             await self.write_status(record, body)
             return
         for c in spec.get("containers") or []:
@@ -247,6 +278,8 @@ class LocalKubelet:
                 api_server=self.server,
                 ca_file=self.ca_file,
                 started_at=started_at,
+                instance=restarts,
+                log_limits=self.log_limits,
             )
         except (OSError, ValueError) as exc:
             record.statuses[name] = ps.container_status(
@@ -284,15 +317,7 @@ class LocalKubelet:
             for c in spec.get("containers") or []
             if c["name"] in record.statuses
         ]
-        inits = [
-            ps.container_status(
-                c,
-                record.uid,
-                ps.terminated_state(0, record.start_time, record.start_time),
-                ready=False,
-            )
-            for c in spec.get("initContainers") or []
-        ]
+        inits = self._init_statuses(record)
         phase = None
         if record.finished:
             codes = [s["state"].get("terminated", {}).get("exitCode", 1) for s in containers]
@@ -307,6 +332,46 @@ class LocalKubelet:
             phase=phase,
         )
         await self.write_status(record, body)
+
+    def _init_statuses(self, record: PodRecord) -> list[Json]:
+        """Init containers count as run and completed (nothing of theirs can run here)."""
+        return [
+            ps.container_status(
+                c,
+                record.uid,
+                ps.terminated_state(
+                    0,
+                    record.start_time,
+                    record.start_time,
+                    container=ps.container_id(record.uid, c["name"], 0),
+                ),
+                ready=False,
+            )
+            for c in (record.pod.get("spec") or {}).get("initContainers") or []
+        ]
+
+    def pod_logs(self, namespace: str, name: str) -> PodLogs | None:
+        """What the kubelet API needs for a pod's logs: the statuses this kubelet holds
+        (or, for a pod it does not run now, those the API server has) and its log folder."""
+        pod = self.known.get((namespace, name))
+        if pod is None:
+            return None
+        meta = pod["metadata"]
+        record = self.records.get(meta["uid"])
+        if record is not None:
+            statuses = list(record.statuses.values()) + self._init_statuses(record)
+        else:
+            status = pod.get("status") or {}
+            statuses = list(status.get("containerStatuses") or []) + list(
+                status.get("initContainerStatuses") or []
+            )
+        return PodLogs(
+            name=name,
+            uid=meta["uid"],
+            containers=logrequest.container_names(pod),
+            statuses=statuses,
+            log_dir=pod_directory(self.state_dir, meta) / "logs",
+        )
 
     async def write_status(self, record: PodRecord, status: Json) -> None:
         try:
@@ -352,8 +417,13 @@ class LocalKubelet:
                     changed = True
                 continue
             del record.containers[name]
-            finished = ps.terminated_state(code, proc.started_at, ps.now())
             restarts = record.restarts.get(name, 0)
+            finished = ps.terminated_state(
+                code,
+                proc.started_at,
+                ps.now(),
+                container=ps.container_id(record.uid, name, restarts),
+            )
             if policy == "Never" or (policy == "OnFailure" and code == 0):
                 record.statuses[name] = ps.container_status(
                     c, record.uid, finished, ready=False, restarts=restarts
@@ -413,42 +483,15 @@ class LocalKubelet:
             for proc in record.containers.values():
                 proc.stop(2)
 
+    async def serve_api(self) -> None:
+        """Serve the kubelet API on the node's address; the Node announces its port."""
+        if self.tls is None:
+            return
+        self.runner, self.node.port = await serve(make_app(self), self.host_ip, self.port, self.tls)
+        log.info("kubelet API on https://%s:%s", self.host_ip, self.node.port)
+
     async def run(self) -> None:
         await self.connect()
+        await self.serve_api()
         await self.node.register()
         await asyncio.gather(self.node.heartbeat(), self.watch_pods(), self.supervise())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Karvdash dev cluster local kubelet")
-    parser.add_argument("--kubeconfig", required=True, type=Path)
-    parser.add_argument("--state-dir", required=True, type=Path)
-    parser.add_argument("--node-name", default="karvdash-dev")
-    parser.add_argument("--pod-cidr", default="127.0.16.0/20")
-    parser.add_argument("--host-ip", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    kubelet = LocalKubelet(
-        args.kubeconfig, args.state_dir, args.node_name, args.pod_cidr, args.host_ip
-    )
-
-    async def runner() -> None:
-        loop = asyncio.get_running_loop()
-        main_task = asyncio.ensure_future(kubelet.run())
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, main_task.cancel)
-        try:
-            await main_task
-        except asyncio.CancelledError:
-            pass
-        finally:
-            kubelet.stop_all()
-            with contextlib.suppress(Exception):
-                await kubelet.api.close()
-
-    asyncio.run(runner())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

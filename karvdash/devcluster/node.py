@@ -19,11 +19,12 @@ MERGE = "application/merge-patch+json"
 class NodeAgent:
     """Keeps Node ``name`` registered, untainted, Ready and its Lease renewed."""
 
-    def __init__(self, v1: Any, coord: Any, name: str, host_ip: str) -> None:
+    def __init__(self, v1: Any, coord: Any, name: str, host_ip: str, port: int = 0) -> None:
         self.v1 = v1
         self.coord = coord
         self.node_name = name
         self.host_ip = host_ip
+        self.port = port  # the kubelet API's, announced in daemonEndpoints (0: none)
 
     async def register(self) -> None:
         node = ps.make_node(self.node_name)
@@ -47,7 +48,9 @@ class NodeAgent:
 
     async def post_node_status(self) -> None:
         await self.v1.patch_node_status(
-            self.node_name, ps.make_node_status(self.node_name, self.host_ip), _content_type=MERGE
+            self.node_name,
+            ps.make_node_status(self.node_name, self.host_ip, port=self.port),
+            _content_type=MERGE,
         )
 
     async def heartbeat(self) -> None:

@@ -59,8 +59,9 @@ def make_node(name: str) -> Json:
 
 
 def make_node_status(
-    name: str, host_ip: str = "127.0.0.1", *, heartbeat: str | None = None
+    name: str, host_ip: str = "127.0.0.1", *, heartbeat: str | None = None, port: int = 0
 ) -> Json:
+    """The Node's status; ``port`` is where the kubelet serves its API (0: it serves none)."""
     stamp = heartbeat or now()
     cpus = str(os.cpu_count() or 1)
     try:
@@ -115,7 +116,7 @@ def make_node_status(
                 {"type": "InternalIP", "address": host_ip},
                 {"type": "Hostname", "address": name},
             ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
             "nodeInfo": {
                 "machineID": hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(),
                 "systemUUID": hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(),
@@ -138,7 +139,8 @@ def _image_id(image: str) -> str:
     return f"docker-pullable://{base}@sha256:{digest}"
 
 
-def _container_id(pod_uid: str, name: str, restarts: int) -> str:
+def container_id(pod_uid: str, name: str, restarts: int) -> str:
+    """The ID of one instance (``restarts``) of a pod's container."""
     digest = hashlib.sha256(f"{pod_uid}/{name}/{restarts}".encode()).hexdigest()
     return f"{RUNTIME.split(':', 1)[0]}://{digest}"
 
@@ -166,7 +168,7 @@ def container_status(
         "started": "running" in state,
     }
     if "waiting" not in state:
-        entry["containerID"] = _container_id(pod_uid, container["name"], restarts)
+        entry["containerID"] = container_id(pod_uid, container["name"], restarts)
     return entry
 
 
@@ -179,16 +181,24 @@ def waiting_state(reason: str, message: str) -> Json:
 
 
 def terminated_state(
-    exit_code: int, started_at: str, finished_at: str, reason: str | None = None
+    exit_code: int,
+    started_at: str,
+    finished_at: str,
+    reason: str | None = None,
+    *,
+    container: str | None = None,
 ) -> Json:
-    return {
-        "terminated": {
-            "exitCode": exit_code,
-            "reason": reason or ("Completed" if exit_code == 0 else "Error"),
-            "startedAt": started_at,
-            "finishedAt": finished_at,
-        }
+    """A terminated state; ``container`` is the ID of the instance that ended (a kubelet
+    names it, and ``kubectl logs --previous`` reads that instance's log)."""
+    terminated: Json = {
+        "exitCode": exit_code,
+        "reason": reason or ("Completed" if exit_code == 0 else "Error"),
+        "startedAt": started_at,
+        "finishedAt": finished_at,
     }
+    if container:
+        terminated["containerID"] = container
+    return {"terminated": terminated}
 
 
 def _conditions(stamp: str, *, initialized: bool, ready: bool, reason: str | None) -> list[Json]:
@@ -260,7 +270,7 @@ def simulated_status(
                 f"back-off 5m0s restarting failed container={c['name']} "
                 f"pod={pod['metadata']['name']}",
             )
-            last = terminated_state(1, stamp, stamp)
+            last = terminated_state(1, stamp, stamp, container=container_id(uid, c["name"], 4))
             containers.append(
                 container_status(c, uid, state, ready=False, restarts=5, last_state=last)
             )

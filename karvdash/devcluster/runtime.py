@@ -15,7 +15,10 @@ is installed here; container images cannot run on this machine). The process get
   secret volumes as files;
 * the pod's service-account token (TokenRequest bound to the pod, like a projected token)
   in ``root/var/run/secrets/kubernetes.io/serviceaccount/`` and a kubeconfig using it in
-  ``$KUBECONFIG``, so the code in the pod acts with exactly the pod's rights.
+  ``$KUBECONFIG``, so the code in the pod acts with exactly the pod's rights;
+* pipes for stdout and stderr, copied into the instance's CRI-format log file
+  ``<pod>/logs/<container>/<instance>.log`` (see ``logwriter.py``), where the kubelet's
+  ``/containerLogs`` reads them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from .logrequest import log_file
+from .logwriter import ContainerLog, LogCopier, LogLimits, prune
 from .processes import die_with_parent
 
 Json = dict[str, Any]
@@ -196,21 +201,23 @@ class LocalContainer:
     popen: subprocess.Popen[bytes]
     log: Path
     started_at: str
+    copier: LogCopier | None = None
 
     def exit_code(self) -> int | None:
         return self.popen.poll()
 
     def stop(self, grace: float) -> None:
-        if self.popen.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(max(grace, 0.1))
-        except subprocess.TimeoutExpired:
+        if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(5)
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(max(grace, 0.1))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        if self.copier is not None:
+            self.copier.join(2)
 
 
 def start_container(
@@ -224,8 +231,11 @@ def start_container(
     api_server: str,
     ca_file: Path,
     started_at: str,
+    instance: int = 0,
+    log_limits: LogLimits | None = None,
 ) -> LocalContainer:
-    """Prepare the pod's root folder and start the container's program in it."""
+    """Prepare the pod's root folder and start the container's program in it; its output
+    goes to the log file of ``instance`` (the container's restart count)."""
     root = pod_dir / "root"
     root.mkdir(parents=True, exist_ok=True)
     for mount in container.get("volumeMounts") or []:
@@ -254,16 +264,24 @@ def start_container(
     if container.get("workingDir"):
         workdir = _safe_join(root, container["workingDir"])
         workdir.mkdir(parents=True, exist_ok=True)
-    log = pod_dir / f"{container['name']}.log"
-    with log.open("ab") as out:
+    path = log_file(pod_dir / "logs", container["name"], instance)
+    prune(path.parent, instance)
+    log = ContainerLog(path, log_limits or LogLimits())
+    try:
         popen = subprocess.Popen(
             argv,
             cwd=workdir,
             env=full_env,
             stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-    return LocalContainer(popen, log, started_at)
+    except BaseException:
+        log.close()
+        raise
+    assert popen.stdout is not None
+    assert popen.stderr is not None
+    copier = LogCopier(log, {"stdout": popen.stdout, "stderr": popen.stderr})
+    return LocalContainer(popen, path, started_at, copier)

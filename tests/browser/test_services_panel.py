@@ -89,12 +89,14 @@ def test_new_user_launches_and_deletes_hello_kubernetes_from_the_sidebar(
     env = {e.name: e.value for e in deployment.spec.template.spec.containers[0].env}
     assert env["MESSAGE"] == "Hello from the sidebar"
 
-    # its logs open in a main-area tab (the dev cluster's kubelet serves none: it says so)
+    # its logs open in a main-area tab (the dev cluster's kubelet serves the container's
+    # log, empty: the image cannot run there)
     item.get_by_role("button", name="Logs of greeting").click()
     logs = page.locator("#karvdash-logs-greeting")
     expect(logs).to_be_visible()
     expect(page.locator(".lm-DockPanel-tabBar")).to_contain_text("Logs: greeting")
     expect(logs.locator(".jp-karvdash-logs")).not_to_contain_text("Loading")
+    expect(logs.locator(".jp-karvdash-logs")).to_contain_text("(nothing logged)")
     page.locator(".lm-DockPanel-tabBar li", has_text="Logs: greeting").locator(
         ".lm-TabBar-tabCloseIcon"
     ).click()

@@ -25,9 +25,15 @@ _REPLACED = {
 
 
 class IngressSettings(Protocol):
-    ingress_auth_url: str
-    ingress_signin_url: str
-    ingress_cookie_name: str
+    """What :func:`ingress_annotations` reads: the Karvdash settings, or a read-only
+    snapshot of them (the admission webhook's policy, which checks Ingresses against the
+    same annotations)."""
+
+    @property
+    def ingress_auth_url(self) -> str: ...
+
+    @property
+    def ingress_signin_url(self) -> str: ...
 
 
 def credential_filter(cookie_name: str) -> str:

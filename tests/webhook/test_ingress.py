@@ -22,6 +22,7 @@ from karvdash_webhook.review import AdmissionRequest, parse_review
 
 from karvdash.naming import user_slug
 from karvdash.settings import load_settings
+from karvdash.templates import ingress_annotations
 from karvdash.templates.render import hostname_for
 
 from .helpers import NAMESPACE, SLUG, UID, make_policy, review
@@ -30,20 +31,29 @@ DOMAIN = "apps.example.org"
 OWN = f"web-{SLUG}.{DOMAIN}"
 BOBS = f"web-bob.{DOMAIN}"
 FORM = f"hosts of the form <name>-{SLUG}.{DOMAIN}, where <name> is one DNS label"
+POLICY = make_policy(ingress_domain=DOMAIN)
 
 
 def ingress(*hosts: str | None, tls: list[list[str]] | None = None, **spec: Any) -> dict[str, Any]:
-    """A networking.k8s.io/v1 Ingress with one rule per host (``None``: no host)."""
+    """A networking.k8s.io/v1 Ingress with one rule per host (``None``: no host), with the
+    class and owner-only annotations the template engine gives (for the first host): these
+    tests are about hosts; tests/webhook/test_ingress_auth.py about the annotations."""
     backend = {"service": {"name": "web", "port": {"number": 80}}}
     paths = {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}
     rules = [{"http": paths} if h is None else {"host": h, "http": paths} for h in hosts]
     body: dict[str, Any] = {"rules": rules, **spec} if rules else dict(spec)
+    body.setdefault("ingressClassName", POLICY.ingress_class)
     if tls is not None:
         body["tls"] = [{"hosts": h, "secretName": "karvdash-tls"} for h in tls]
+    first = next((h for h in hosts if h is not None), "<host>").lower()
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": {"name": "web", "namespace": NAMESPACE},
+        "metadata": {
+            "name": "web",
+            "namespace": NAMESPACE,
+            "annotations": ingress_annotations(POLICY, first),
+        },
         "spec": body,
     }
 
@@ -257,7 +267,7 @@ def test_the_policy_takes_the_ingress_domain_normalised() -> None:
 
 # --- through the webhook ----------------------------------------------------------------
 
-WEBHOOK = Webhook(make_policy(ingress_domain=DOMAIN), StaticNamespaceDirectory({NAMESPACE: SLUG}))
+WEBHOOK = Webhook(POLICY, StaticNamespaceDirectory({NAMESPACE: SLUG}))
 
 
 def request(doc: dict[str, Any]) -> AdmissionRequest:

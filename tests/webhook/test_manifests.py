@@ -91,6 +91,16 @@ def test_settings_file_of_the_config_map_loads(tmp_path: Path) -> None:
     assert settings.storage_opt_out_annotation == "karvdash.io/no-storage"
 
 
+def test_the_config_maps_ingress_settings_are_the_hubs_defaults(tmp_path: Path) -> None:
+    """The webhook requires them on every Ingress: out of step, Karvdash's are refused."""
+    path = tmp_path / "karvdash.json"
+    path.write_text(by_kind("config.yaml")["ConfigMap"]["data"]["karvdash.json"])
+    settings = load_settings(config_file=path, env={})
+    hub = load_settings(env={}, overrides={"ingress_domain": settings.ingress_domain})
+    for name in ("ingress_auth_url", "ingress_signin_url", "ingress_class"):
+        assert getattr(settings, name) == getattr(hub, name), name
+
+
 def test_the_hubs_account_manages_namespaces_by_default_and_in_the_config_map(
     tmp_path: Path,
 ) -> None:

@@ -6,8 +6,8 @@ send back, with the result label used by the metrics. Requests it does not handl
 
 * :meth:`Webhook.mutate` (``/mutate``): storage domains for new Pods;
 * :meth:`Webhook.validate` (``/validate``, and ``/validate-unlabelled`` with
-  ``unlabelled=True``): pods and pod templates in user namespaces, and the hosts of
-  Ingresses there (:mod:`.ingress`);
+  ``unlabelled=True``): pods and pod templates in user namespaces, and the hosts
+  (:mod:`.ingress`) and owner-only annotations (:mod:`.ingress_auth`) of Ingresses there;
 * :meth:`Webhook.validate_namespace` (``/validate-namespace``): the ``karvdash.io/``
   labels and annotations of namespaces (:mod:`.guard`).
 """
@@ -15,11 +15,20 @@ send back, with the result label used by the metrics. Requests it does not handl
 from __future__ import annotations
 
 from collections.abc import Set
+from contextlib import suppress
 from typing import Any
 
 from .errors import Denied, MalformedReview
 from .guard import namespace_denial
-from .ingress import NOT_READY, ingress_claims, ingress_denials, is_ingress, same_claims
+from .ingress import (
+    NOT_READY,
+    Claim,
+    ingress_claims,
+    ingress_denials,
+    is_ingress,
+    same_claims,
+)
+from .ingress_auth import owner_only_denials, same_routing
 from .mutate import pod_patch
 from .namespaces import NamespaceDirectory
 from .ownership import Owner
@@ -68,7 +77,7 @@ class Webhook:
         self, request: AdmissionRequest, *, unlabelled: bool = False
     ) -> tuple[AdmissionReview, str]:
         """Refuse pods and pod templates that reach outside the user's share of the node,
-        and Ingresses that claim hosts other than the user's own.
+        and Ingresses that claim hosts other than the user's own or are not owner-only.
 
         ``unlabelled``: the API server called because the namespace has no
         ``karvdash.io/user`` label (``/validate-unlabelled``); only namespaces whose name
@@ -117,29 +126,41 @@ class Webhook:
         self, request: AdmissionRequest, obj: dict[str, Any], *, unlabelled: bool = False
     ) -> None:
         """Raise :class:`Denied` when an Ingress claims hosts that are not the user's, or
-        that are also another user's address."""
+        that are also another user's address, or does not open to its owner only.
+
+        An UPDATE is checked for hosts only when it changes them, and for the owner-only
+        annotations only when it changes the spec or the annotations: an old Ingress can
+        still be relabelled or cleaned up.
+        """
         claims = ingress_claims(obj)
+        hosts_unchanged = routing_unchanged = False
         old = request.get("oldObject")
         if request["operation"] == "UPDATE" and old is not None:
-            try:
-                if same_claims(ingress_claims(old), claims):
-                    return  # hosts unchanged: an old Ingress can still be changed or cleaned up
-            except MalformedReview:
-                pass
+            with suppress(MalformedReview):  # an old object we cannot read: check it all
+                hosts_unchanged = same_claims(ingress_claims(old), claims)
+            routing_unchanged = same_routing(old, obj)
+        if hosts_unchanged and routing_unchanged:
+            return
         owner = await self._owner(request, unlabelled)
         if owner is None:
             return
+        denials = [] if hosts_unchanged else await self._host_denials(claims, owner.slug)
+        if not routing_unchanged:
+            hosts = [host for _, host in claims if host is not None]
+            denials += owner_only_denials(obj, hosts, self.policy, self.policy.ingress_class)
+        if denials:
+            raise Denied(denials)
+
+    async def _host_denials(self, claims: list[Claim], slug: str | None) -> list[str]:
         domain = self.policy.ingress_domain
         known: Set[str] = frozenset()
-        if owner.slug is not None and domain and any(host for _, host in claims):
+        if slug is not None and domain and any(host for _, host in claims):
             # Other users' slugs, to refuse a host that is also theirs: only complete once
             # the directory has listed the namespaces.
             if not await self.directory.wait_ready(READY_WAIT):
                 raise Denied([NOT_READY])
             known = self.directory.user_slugs()
-        denials = ingress_denials(claims, owner.slug, domain, known)
-        if denials:
-            raise Denied(denials)
+        return ingress_denials(claims, slug, domain, known)
 
 
 def _unchanged(gvk: Any, template: tuple[Any, Any], old: dict[str, Any] | None) -> bool:

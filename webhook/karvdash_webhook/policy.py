@@ -81,7 +81,13 @@ def capability_name(raw: str) -> str:
 
 @dataclass(frozen=True)
 class Policy:
-    """The settings the webhook enforces (see :class:`karvdash.settings.Karvdash`)."""
+    """The settings the webhook enforces (see :class:`karvdash.settings.Karvdash`).
+
+    ``ingress_auth_url`` and ``ingress_signin_url`` make it an
+    :class:`karvdash.templates.ingress.IngressSettings`: the template engine's builder
+    gives the annotations every Ingress in a user namespace must carry (empty: none can
+    pass). ``ingress_class`` empty: Ingresses may name any class.
+    """
 
     domains: tuple[StorageDomain, ...]
     allowed_host_paths: tuple[str, ...] = ()
@@ -94,6 +100,9 @@ class Policy:
     namespace_prefix: str = "karvdash-"
     namespace_managers: frozenset[str] = frozenset()
     ingress_domain: str = "karvdash.localtest.me"
+    ingress_auth_url: str = ""
+    ingress_signin_url: str = ""
+    ingress_class: str = ""
     _node_paths: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -115,6 +124,9 @@ class Policy:
             namespace_prefix=settings.namespace_prefix,
             namespace_managers=frozenset(settings.namespace_managers),
             ingress_domain=settings.ingress_domain.lower().strip("."),
+            ingress_auth_url=settings.ingress_auth_url,
+            ingress_signin_url=settings.ingress_signin_url,
+            ingress_class=settings.ingress_class,
         )
 
     def node_paths(self, slug: str) -> tuple[str, ...]:

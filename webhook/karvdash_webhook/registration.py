@@ -70,7 +70,8 @@ VALIDATING_RULES = [
         "scope": "Namespaced",
     },
     {
-        # Ingress hosts (.ingress). networking.k8s.io/v1beta1 until Kubernetes 1.22;
+        # Ingress hosts (.ingress) and owner-only annotations (.ingress_auth).
+        # networking.k8s.io/v1beta1 until Kubernetes 1.22;
         # requests to extensions/v1beta1 arrive converted (matchPolicy: Equivalent).
         "apiGroups": ["networking.k8s.io"],
         "apiVersions": ["v1", "v1beta1"],

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -173,15 +174,23 @@ def ingress_hub(
 
 
 def service_settings(cluster: DevStack, hub: Hub) -> Karvdash:
-    """The settings the template engine uses: the hub as the ingress controller reaches it."""
+    """The settings the template engine uses, as in production: ``ingress_auth_url`` is the
+    default in-cluster address of the hub's proxy (the dev webhook admits only Ingresses
+    with the annotations its settings make); the edge maps that name to ``hub``."""
     return load_settings(
         env=cluster.env,
         overrides={
             "ingress_domain": DOMAIN,
-            "ingress_auth_url": f"{hub.url}services/karvdash/ingress/auth",
             "ingress_signin_url": f"https://{HUB_HOST}/services/karvdash/ingress/signin",
         },
     )
+
+
+def auth_upstream(hub: Hub) -> str:
+    """An nginx ``upstream`` block giving the host of ``ingress_auth_url`` (a cluster DNS
+    name) the hub's loopback address, as cluster DNS would."""
+    name = urlsplit(load_settings().ingress_auth_url).netloc
+    return f"  upstream {name} {{ server {hub.upstream}; }}\n"
 
 
 @contextlib.asynccontextmanager
@@ -241,7 +250,10 @@ def edge(
     people: People,
 ) -> Iterator[Edge]:
     edge = Edge(edge_address, tls)
-    servers = [hub_block(HUB_HOST, ingress_hub.upstream, edge_address, tls.pair)]
+    servers = [
+        auth_upstream(ingress_hub),
+        hub_block(HUB_HOST, ingress_hub.upstream, edge_address, tls.pair),
+    ]
     ghost_source = published.ingresses[f"{people.alice}/web"]
     ghost_host = f"ghost-{people.alice}.{DOMAIN}"
     entries = [

@@ -18,11 +18,19 @@ from kubernetes import client as kclient
 from kubernetes_asyncio import client as aclient
 
 from karvdash.naming import namespace_annotations, namespace_labels
+from karvdash.settings import load_settings
+from karvdash.templates import ingress_annotations
 from karvdash_hub.service.ingress_authority import IngressAuthority
 from karvdash_hub.service.ingress_cookie import Signer
 from karvdash_hub.service.ingress_watch import KubernetesOwners
 
 from .conftest import DOMAIN
+
+
+def owner_only(host: str) -> dict[str, str]:
+    """The annotations the template engine gives an Ingress for ``host`` (the webhook
+    admits no Ingress in a user namespace without them)."""
+    return ingress_annotations(load_settings(), host)
 
 
 def ingress(name: str, host: str, *, labelled: bool = True) -> dict[str, Any]:
@@ -32,8 +40,11 @@ def ingress(name: str, host: str, *, labelled: bool = True) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {"rules": [{"host": host, "http": {"paths": [path]}}]},
+        "metadata": {"name": name, "labels": labels, "annotations": owner_only(host)},
+        "spec": {
+            "ingressClassName": load_settings().ingress_class,
+            "rules": [{"host": host, "http": {"paths": [path]}}],
+        },
     }
 
 
@@ -63,7 +74,12 @@ async def test_a_services_host_is_known_while_its_ingress_exists(
     networking.create_namespaced_ingress(user_namespace, ingress("web", host))
     await eventually(lambda: owners.owner(host) == user, f"{host} to be {user}'s")
     networking.patch_namespaced_ingress(
-        "web", user_namespace, {"spec": {"rules": [{"host": f"www-{user}.{DOMAIN}"}]}}
+        "web",
+        user_namespace,
+        {
+            "metadata": {"annotations": owner_only(f"www-{user}.{DOMAIN}")},
+            "spec": {"rules": [{"host": f"www-{user}.{DOMAIN}"}]},
+        },
     )
     await eventually(lambda: owners.owner(f"www-{user}.{DOMAIN}") == user, "the new host")
     assert owners.owner(host) is None

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +20,11 @@ from typing import Any
 
 import requests
 
+from karvdash.devcluster.processes import Child, free_port
+
 from .openapi import check_answer
 
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -83,16 +77,6 @@ def _wait_ready(server: Server) -> None:
     raise AssertionError(f"jupyter server did not come up:\n{server.log_text()}")
 
 
-def stop(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @contextmanager
 def start_jupyter_server(
     folder: Path,
@@ -138,4 +122,4 @@ def start_jupyter_server(
         _wait_ready(server)
         yield server
     finally:
-        stop(proc)
+        Child("jupyter server", proc, log, stop_timeout=20).stop()

@@ -262,9 +262,10 @@ class UserPage(AdminPage):
         model, signups = await asyncio.gather(hub.user(username), hub.signups())
         namespace = namespace_for(model["name"], context.settings.namespace_prefix)
         kube = await context.kube()
-        exists = await _namespace(kube, namespace)
+        found = await _namespace(kube, namespace)
+        exists = found if found is not None and slug_from_namespace(found) else None
         services = []
-        if exists is not None:
+        if exists is not None:  # only a namespace labelled as a user's is shown
             manager = ServiceManager(kube, context.settings, model["name"], namespace)
             services = await manager.list()
         domains = context.settings.domains
@@ -277,6 +278,7 @@ class UserPage(AdminPage):
             row=rows[0],
             namespace=namespace,
             namespace_exists=exists is not None,
+            foreign=found is not None and exists is None,
             terminating=bool(exists and exists.get("metadata", {}).get("deletionTimestamp")),
             services=services,
             folders=user_folders(model["name"], domains, sizes),

@@ -307,7 +307,9 @@ def test_stop_service_acts_only_in_labelled_user_namespaces(
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
     _bare_service(core, namespace, "db")
     page = _get(admin, _admin_page(hub_url) + f"users/{name}").text
-    xsrf = XSRF.search(page)
+    assert "not labelled as this user" in page
+    assert 'data-service="db"' not in page  # not shown, hence no form: post by hand
+    xsrf = XSRF.search(_get(admin, _admin_page(hub_url) + f"users/{name}/delete").text)
     assert xsrf
 
     answer = admin.session.post(

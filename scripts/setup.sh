@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Karvdash needs on a Debian machine, idempotently:
 #   1. Debian packages (as root, with apt-get): Go 1.19, etcd, the Kubernetes source
-#      toolchain, and the tools the tests and benchmarks use;
+#      toolchain, and the tools the tests and benchmarks use (chromium for the browser tests);
 #   2. a Python virtual environment in .venv with Karvdash installed editable (+ test tools);
 #   3. the dev cluster's control plane, built once from Debian's kubernetes source into
 #      ~/.cache/karvdash (about 5-10 minutes the first time, then reused).
@@ -13,6 +13,7 @@ say() { echo "[setup] $*" >&2; }
 DEBIAN_PACKAGES=(
   golang-1.19-go etcd-server dpkg-dev golang-github-modern-go-reflect2-dev openssl
   wrk docker-registry skopeo nginx libnginx-mod-http-set-misc
+  chromium
 )
 
 if [ -f /etc/debian_version ]; then

@@ -182,22 +182,28 @@ def status_of(url: str, headers: dict[str, str]) -> int:
 
 def check_answers(port: int) -> None:
     """The endpoint decides: owner 200, another user 403, nobody 401, no service 403."""
-    url = f"http://127.0.0.1:{port}{PREFIX}ingress/auth"
+    url = f"http://127.0.0.1:{port}{PREFIX}{TARGETS['auth']}"
+    ghost = f"ghost-alice.{DOMAIN}"
     cases = [
-        ({"X-Original-URL": ORIGINAL, "Cookie": owner_cookie()}, 200),
-        ({"X-Original-URL": ORIGINAL, "Cookie": owner_cookie("bob")}, 403),
-        ({"X-Original-URL": ORIGINAL}, 401),
-        ({"X-Original-URL": f"https://ghost-alice.{DOMAIN}/", "Cookie": owner_cookie()}, 403),
+        (url, {"X-Original-URL": ORIGINAL, "Cookie": owner_cookie()}, 200),
+        (url, {"X-Original-URL": ORIGINAL, "Cookie": owner_cookie("bob")}, 403),
+        (url, {"X-Original-URL": ORIGINAL}, 401),
+        (
+            url.replace(HOST, ghost),
+            {"X-Original-URL": f"https://{ghost}/", "Cookie": owner_cookie()},
+            403,
+        ),
     ]
-    for headers, expected in cases:
-        got = status_of(url, headers)
-        assert got == expected, f"{headers}: {got}, expected {expected}"
+    for target, headers, expected in cases:
+        got = status_of(target, headers)
+        assert got == expected, f"{target} {headers}: {got}, expected {expected}"
     floor = f"http://127.0.0.1:{port}{PREFIX}ingress/floor"
     assert status_of(floor, {"X-Original-URL": ORIGINAL}) == 200
 
 
 CONFIGS = ((1, 1), (2, 32))  # (wrk threads, connections)
-TARGETS = {"auth": "ingress/auth", "floor": "ingress/floor"}
+TARGETS = {"auth": f"ingress/auth?host={HOST}", "floor": "ingress/floor"}
+"""As the Ingress's auth-url names them (the host nginx served, karvdash.templates)."""
 
 
 def wrk_script(folder: Path) -> Path:

@@ -76,8 +76,12 @@ def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
     """The annotations that make ingress-nginx let only the service's owner in.
 
     * ``auth-url``: every request is first checked by the hub service
-      (``settings.ingress_auth_url``), which sees the original address in
-      ``X-Original-URL`` and answers 2xx (the owner), 401 (not logged in) or 403;
+      (``settings.ingress_auth_url`` with ``host=<host>``), which answers 2xx (the
+      owner), 401 (not logged in) or 403. The host is written into the URL because it is
+      the one nginx routes by: the ``X-Original-URL`` nginx sends is built from the
+      visitor's ``Host`` header, which can name another host than the request line
+      nginx chose the server by (``GET http://web-bob/`` with ``Host: web-alice``); the
+      hub service refuses a request whose two hosts differ;
     * ``auth-signin``: a 401 sends the browser to ``settings.ingress_signin_url`` with
       ``rd=https://<host><path>`` to come back after logging in;
     * ``auth-response-headers``: the ``Cookie`` and ``Authorization`` headers the service
@@ -90,8 +94,13 @@ def ingress_annotations(settings: IngressSettings, host: str) -> dict[str, str]:
     * ``ssl-redirect`` / ``force-ssl-redirect``: HTTP is redirected to HTTPS.
     """
     separator = "&" if "?" in settings.ingress_signin_url else "?"
+    auth_separator = "&" if "?" in settings.ingress_auth_url else "?"
     return {
-        NGINX + "auth-url": settings.ingress_auth_url,
+        NGINX + "auth-url": (
+            f"{settings.ingress_auth_url}{auth_separator}host={host}"
+            if settings.ingress_auth_url
+            else ""
+        ),
         NGINX + "auth-signin": (
             f"{settings.ingress_signin_url}{separator}rd=https://{host}$escaped_request_uri"
         ),

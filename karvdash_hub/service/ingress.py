@@ -4,7 +4,9 @@ Under ``<prefix>`` (``/services/karvdash/ingress``), see docs/ingress.md:
 
 =====  ==========  =========================================================================
 any    ``/auth``   nginx ``auth-url``: 200 / 401 / 403 for the address in ``X-Original-URL``
-                   (:meth:`~.ingress_authority.IngressAuthority.decide`); public on purpose:
+                   served as ``?host=`` (the Ingress's own host, written into its
+                   ``auth-url``: :meth:`~.ingress_authority.IngressAuthority.decide_served`);
+                   public on purpose:
                    it identifies the visitor itself and only answers yes or no. A 200
                    carries the ``Cookie`` and ``Authorization`` headers the service gets
                    (``auth-response-headers``): the visitor's, without Karvdash's cookie
@@ -33,7 +35,7 @@ from tornado import web
 from karvdash.settings import load_settings
 
 from .auth import ServiceHandler
-from .ingress_authority import BadDestination, Decision, IngressAuthority, token_from
+from .ingress_authority import BadDestination, Decision, IngressAuthority, is_token_scheme
 from .ingress_cookie import without_cookie
 
 log = logging.getLogger("karvdash_hub.service")
@@ -80,13 +82,21 @@ class IngressAuthHandler(QuietHandler):
         authority = await authority_of(self.application)
         headers = self.request.headers
         cookie, authorization = headers.get("Cookie", ""), headers.get("Authorization", "")
-        decision = await authority.decide(
-            headers.get("X-Original-URL", ""), cookie, authorization, self._lookup
+        decision = await authority.decide_served(
+            self.get_query_argument("host", ""),
+            headers.get("X-Original-URL", ""),
+            cookie,
+            authorization,
+            self._lookup,
         )
-        if decision.status == 200:
+        if decision.status == 200 and decision.owner:
             # what the service receives (auth-response-headers): no Karvdash credentials
             self._upstream("Cookie", without_cookie(cookie, authority.cookie_name))
-            self._upstream("Authorization", "" if token_from(authorization) else authorization)
+            self._upstream("Authorization", "" if is_token_scheme(authorization) else authorization)
+        elif decision.status == 200:
+            # an admin in another user's service: none of the admin's credentials
+            self._upstream("Cookie", "")
+            self._upstream("Authorization", "")
         self.answer(authority, decision)
 
     def _upstream(self, name: str, value: str) -> None:

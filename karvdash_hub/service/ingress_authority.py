@@ -21,6 +21,7 @@ sign-in endpoint, which sends it to the address without the ticket
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class Decision:
     user: str | None = None
     cookie: str | None = None
     """A ``Set-Cookie`` value to hand to the browser (only with a ticket)."""
+    owner: bool = False
+    """A 200 for the service's owner (not an admin let in by ``ingress_admins_allowed``,
+    whose request reaches the service with no ``Cookie`` or ``Authorization`` at all)."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,21 @@ def with_ticket(url: str, ticket: str) -> str:
     return f"{joined}#{fragment}" if fragment else joined
 
 
+_TOKEN = re.compile(r"\s*token\s+(\S+)\s*", re.IGNORECASE)
+
+
 def token_from(authorization: str) -> str | None:
-    """The token of an ``Authorization: token <t>`` header (other schemes are the service's)."""
-    scheme, _, value = authorization.strip().partition(" ")
-    value = value.strip()
-    return value if scheme.lower() == "token" and value else None
+    """The token of an ``Authorization: token <t>`` header, any case, any white space
+    (other schemes are the service's; the same rule as the nginx filter of
+    :func:`karvdash.templates.credential_filter`)."""
+    found = _TOKEN.fullmatch(authorization)
+    return found.group(1) if found else None
+
+
+def is_token_scheme(authorization: str) -> bool:
+    """True for any ``Authorization: token ...`` header, well-formed or not: never sent on
+    to a service (the nginx filter's ``^\\s*token\\s`` rule)."""
+    return re.match(r"\s*token\s", authorization, re.IGNORECASE) is not None
 
 
 class IngressAuthority:
@@ -104,8 +118,12 @@ class IngressAuthority:
         cookie_max_age: int = 12 * 3600,
         admins_allowed: bool = False,
         ready_timeout: float = 10.0,
+        https_port: int = 443,
     ) -> None:
         self.owners = owners
+        self.https_port = https_port
+        """The port the ingress controller serves HTTPS on (the sign-in URL's): the only one
+        a sign-in may send a browser (and its ticket) to."""
         self.ready_timeout = ready_timeout
         self._gave_up = False
         self.signer = signer
@@ -136,6 +154,7 @@ class IngressAuthority:
             cookie_name=settings.ingress_cookie_name,
             cookie_max_age=settings.ingress_cookie_max_age,
             admins_allowed=settings.ingress_admins_allowed,
+            https_port=urlsplit(settings.ingress_signin_url).port or 443,
         )
         await owners.start()
         return authority
@@ -154,6 +173,33 @@ class IngressAuthority:
         return user == owner or (admin and self.admins_allowed)
 
     # ---- the ingress controller's question -----------------------------------------------
+
+    async def decide_served(
+        self,
+        served: str,
+        original_url: str,
+        cookie_header: str,
+        authorization: str,
+        lookup: TokenLookup,
+    ) -> Decision:
+        """:meth:`decide` for a request nginx served as host ``served`` (the ``host``
+        parameter the Ingress's ``auth-url`` carries): refused when ``X-Original-URL``,
+        which nginx builds from the visitor's ``Host`` header, names another host."""
+        served = served.lower().rstrip(".")
+        if not served:
+            return Decision(
+                403,
+                "the Ingress's auth-url names no host (?host=...): it was not made by this "
+                "Karvdash; delete the service and launch it again",
+            )
+        netloc = urlsplit(original_url).netloc
+        if host_of(netloc) != served:
+            return Decision(
+                403,
+                f"the request's Host header ({netloc[:100]!r}) is not the address it was "
+                f"sent to ({served})",
+            )
+        return await self.decide(original_url, cookie_header, authorization, lookup)
 
     async def decide(
         self, original_url: str, cookie_header: str, authorization: str, lookup: TokenLookup
@@ -188,7 +234,9 @@ class IngressAuthority:
 
     def _grant(self, user: str, owner: str, admin: bool, host: str) -> Decision:
         if self.allowed(user, owner, admin):
-            return Decision(200, "the owner" if user == owner else "an admin", user)
+            if user == owner:
+                return Decision(200, "the owner", user, owner=True)
+            return Decision(200, "an admin", user)
         return Decision(403, f"{host} is another user's service", user)
 
     async def _token(self, token: str, owner: str, host: str, lookup: TokenLookup) -> Decision:
@@ -226,11 +274,21 @@ class IngressAuthority:
     # ---- the sign-in endpoint's ----------------------------------------------------------
 
     async def destination(self, rd: str) -> Destination:
-        """Check ``rd``: an ``https`` address of a published service (no open redirect)."""
+        """Check ``rd``: an ``https`` address of a published service (no open redirect),
+        on the ingress controller's HTTPS port; the address is rebuilt from the checked
+        host and port, never passed on as it came."""
         parts = urlsplit(rd)
         host = host_of(parts.netloc)
         if parts.scheme != "https" or "@" in parts.netloc or not host:
             raise BadDestination("rd must be the https:// address of a Karvdash service")
+        try:
+            port = 443 if parts.port is None else parts.port
+        except ValueError:
+            port = -1
+        if port != self.https_port:
+            raise BadDestination(
+                f"rd must be an address on the ingress's HTTPS port {self.https_port}"
+            )
         if not host.endswith("." + self.domain):
             raise BadDestination(f"rd must be an address under {self.domain}")
         await self._wait_for_owners()
@@ -239,7 +297,8 @@ class IngressAuthority:
             raise BadDestination(f"no Karvdash service is published at {host}")
         query, ticket = split_ticket(parts.query)
         path = parts.path if parts.path.startswith("/") else "/" + parts.path
-        url = f"https://{parts.netloc}{path}{'?' + query if query else ''}"
+        netloc = host if port == 443 else f"{host}:{port}"
+        url = f"https://{netloc}{path}{'?' + query if query else ''}"
         if parts.fragment:
             url += "#" + parts.fragment
         return Destination(url, host, owner, ticket)

@@ -1,9 +1,9 @@
 """Whose service answers at a host: ``web-alice.<domain>`` -> ``alice`` (pure part).
 
-The owner of a host is found from the Ingresses Karvdash made (label
-``karvdash.io/service``) and the namespaces they live in, never from the host name alone,
-so a host that no service publishes has no owner. A host counts for the namespace's user
-only when all of this holds:
+The owner of a host is found from the cluster's Ingresses (every one, whoever made it:
+ingress-nginx routes by host, labels or not) and the namespaces they live in, never from
+the host name alone, so a host that no service publishes has no owner. A host counts for
+the namespace's user only when all of this holds:
 
 * the namespace is a user's: its name is ``<namespace_prefix><slug>`` and its
   ``karvdash.io/user`` label that same slug (:func:`karvdash.naming.user_from_namespace`
@@ -20,6 +20,7 @@ events give them) and answers :meth:`OwnerIndex.owner` with one dictionary looku
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -29,6 +30,8 @@ from karvdash.naming import (
     slug_from_namespace,
     user_from_namespace,
 )
+
+_NETLOC = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
 
 Key = tuple[str, str]
 """(namespace, name) of an Ingress."""
@@ -55,8 +58,15 @@ class ServiceOwners(Protocol):
 
 
 def host_of(url_netloc: str) -> str:
-    """``Web-Alice.example.org:443`` -> ``web-alice.example.org`` (IPv6 literals stay whole)."""
-    host = url_netloc.rsplit("@", 1)[-1].lower()
+    """``Web-Alice.example.org:443`` -> ``web-alice.example.org`` (IPv6 literals stay whole).
+
+    Empty for what no HTTP client sends as a Host: credentials (``a:b@host``), a port that
+    is not a number, characters a host name cannot hold. Those are where nginx and this
+    code could read two different hosts (nginx cuts ``web-bob:x@web-alice`` at the colon).
+    """
+    if not _NETLOC.fullmatch(url_netloc):
+        return ""
+    host = url_netloc.lower()
     if host.startswith("["):
         return host.split("]", 1)[0] + "]"
     return host.split(":", 1)[0].rstrip(".")

@@ -12,7 +12,9 @@ import pytest
 from karvdash_hub.service.ingress_authority import (
     BadDestination,
     IngressAuthority,
+    is_token_scheme,
     split_ticket,
+    token_from,
     with_ticket,
 )
 from karvdash_hub.service.ingress_cookie import TICKET_PARAM, Signer
@@ -125,6 +127,9 @@ async def test_the_sign_in_destination_must_be_a_published_https_service() -> No
         f"https://{WEB}.evil.com/",
         f"https://ghost-alice.{DOMAIN}/",
         f"https://alice@{WEB}/",
+        f"https://{WEB}:2222/",  # another port of the host: another program's
+        f"https://{WEB}:0/",
+        f"https://{WEB}:ab/",
         "",
         "/relative",
     ):
@@ -134,10 +139,12 @@ async def test_the_sign_in_destination_must_be_a_published_https_service() -> No
 
 async def test_the_destination_keeps_path_query_and_port_and_drops_the_ticket() -> None:
     auth = authority()
+    auth.https_port = 8443
     plain = await auth.destination(f"https://{WEB.upper()}:8443/a%20b?x=1&y=%2F")
     assert (plain.url, plain.host, plain.owner, plain.ticket) == (
-        f"https://{WEB.upper()}:8443/a%20b?x=1&y=%2F", WEB, "alice", None,
+        f"https://{WEB}:8443/a%20b?x=1&y=%2F", WEB, "alice", None,
     )  # fmt: skip
+    auth.https_port = 443
     back = await auth.destination(with_ticket(f"https://{WEB}/p?x=1", "T"))
     assert (back.url, back.ticket) == (f"https://{WEB}/p?x=1", "T")
     root = await auth.destination(f"https://{WEB}")
@@ -165,3 +172,33 @@ def test_the_ticket_parameter_comes_off_and_the_rest_stays_as_sent() -> None:
     assert split_ticket("a=1") == ("a=1", None)
     assert with_ticket("https://h/p#frag", "T") == f"https://h/p?{TICKET_PARAM}=T#frag"
     assert with_ticket("https://h/p?a=1", "T") == f"https://h/p?a=1&{TICKET_PARAM}=T"
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("token abc", "abc"),
+        ("Token abc", "abc"),
+        ("TOKEN\tabc ", "abc"),
+        ("  token   abc", "abc"),
+        ("token", None),
+        ("token a b", None),
+        ("Bearer abc", None),
+        ("tokenabc", None),
+    ],
+)
+def test_a_token_is_read_as_jupyterhub_reads_it_and_every_token_scheme_is_dropped(
+    header: str, token: str | None
+) -> None:
+    assert token_from(header) == token
+    assert is_token_scheme(header) == header.strip().lower().startswith(("token ", "token\t"))
+
+
+async def test_the_decision_is_for_the_host_nginx_served() -> None:
+    auth = authority()
+    alice = cookie(auth, "alice", WEB)
+    same = await auth.decide_served(WEB, f"https://{WEB}/", alice, "", no_tokens)
+    assert (same.status, same.owner) == (200, True)
+    for served in (BOBS, ""):
+        other = await auth.decide_served(served, f"https://{WEB}/", alice, "", no_tokens)
+        assert other.status == 403

@@ -142,6 +142,50 @@ def test_a_host_no_service_publishes_is_refused(
     assert edge.get(f"nothing-{people.alice}.{DOMAIN}").status_code == 404
 
 
+def test_a_host_header_naming_another_service_than_nginx_routes_to_is_refused(
+    edge: Edge, published: Published, people: People, signer: Signer, ingress_hub: Hub
+) -> None:
+    """nginx chooses the server by the request line's host (or the Host header up to its
+    first ':'), while ingress-nginx tells the hub ``$http_host``: alice's own credentials,
+    with her host in the Host header, must not open bob's service."""
+    alices, bobs = published.host(f"{people.alice}/web"), published.host(f"{people.bob}/web")
+    cookie = f"{COOKIE}={mint(signer, people.alice, alices)}"
+    before = len(edge.backends[bobs].seen)
+    tricks = {
+        "absolute request line": (f"https://{bobs}/", alices),
+        "credentials in Host": ("/", f"{bobs}:x@{alices}"),
+    }
+    for what, (target, host) in tricks.items():
+        for credential in (
+            f"Cookie: {cookie}",
+            f"Authorization: token {ingress_hub.tokens[people.alice]}",
+        ):
+            request = (
+                f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{credential}\r\n"
+                "Connection: close\r\n\r\n"
+            )
+            status, body = edge.raw(request.encode(), alices)
+            assert status in (403, 500), (what, credential, status, body)  # 500: nginx on a 400
+            assert f"web-{people.bob}".encode() not in body, what
+    assert len(edge.backends[bobs].seen) == before
+    # the same raw request, honest, still opens alice's own service
+    honest = f"GET / HTTP/1.1\r\nHost: {alices}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    assert edge.raw(honest.encode(), alices) == (200, f"web-{people.alice}: /".encode())
+
+
+def test_a_token_scheme_header_in_any_spelling_never_reaches_the_service(
+    edge: Edge, published: Published, people: People, signer: Signer
+) -> None:
+    """JupyterHub reads ``token`` in any case and with any white space: so does the
+    filter (an admin's credentials: test_handler.py)."""
+    host = published.host(f"{people.alice}/web")
+    cookie = f"{COOKIE}={mint(signer, people.alice, host)}"
+    for header in ("TOKEN abc", "token\tabc", "Token  abc def"):
+        answer = edge.get(host, headers={"Cookie": cookie, "Authorization": header})
+        assert answer.status_code == 200, (header, answer.text)
+        assert "authorization" not in edge.backends[host].seen[-1].headers, header
+
+
 def signin(edge: Edge, rd: str, headers: dict[str, str]) -> requests.Response:
     query = urlencode({"rd": rd})
     return edge.get(HUB_HOST, f"/services/karvdash/ingress/signin?{query}", headers=headers)

@@ -129,8 +129,12 @@ def test_malformed_objects_are_ignored() -> None:
     assert index.hosts == {}
 
 
-def test_host_of_drops_port_case_and_credentials() -> None:
+def test_host_of_drops_port_and_case_and_refuses_what_nginx_would_read_otherwise() -> None:
     assert host_of("Web-Alice.Example.org:443") == "web-alice.example.org"
-    assert host_of("user:pw@web-alice.example.org") == "web-alice.example.org"
+    # nginx takes "web-bob" from these, a URL parser "web-alice": no host at all
+    assert host_of("web-bob.example.org:x@web-alice.example.org") == ""
+    assert host_of("user:pw@web-alice.example.org") == ""
+    assert host_of("web-alice.example.org:44x") == ""
+    assert host_of("web-alice.example.org/x") == ""
     assert host_of("web-alice.example.org.") == "web-alice.example.org"
     assert host_of("[::1]:8443") == "[::1]"

@@ -39,7 +39,9 @@ def test_annotations_are_a_function_of_settings_and_host() -> None:
     )
     annotations = ingress_annotations(settings, "web-alice.example.org")
     prefix = "nginx.ingress.kubernetes.io/"
-    assert annotations[prefix + "auth-url"] == "http://hub:8081/services/karvdash/ingress/auth"
+    assert annotations[prefix + "auth-url"] == (
+        "http://hub:8081/services/karvdash/ingress/auth?host=web-alice.example.org"
+    )
     assert annotations[prefix + "auth-signin"] == (
         "https://hub.example.org/services/karvdash/ingress/signin"
         "?rd=https://web-alice.example.org$escaped_request_uri"

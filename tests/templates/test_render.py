@@ -80,7 +80,9 @@ def test_the_ingress_gets_host_tls_class_and_owner_only_annotations() -> None:
     ]
     assert ingress["spec"]["ingressClassName"] == "public"
     annotations = ingress["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/auth-url"] == settings.ingress_auth_url
+    assert annotations["nginx.ingress.kubernetes.io/auth-url"] == (
+        f"{settings.ingress_auth_url}?host=web-alice.apps.example.org"
+    )
     assert annotations["nginx.ingress.kubernetes.io/auth-signin"] == (
         "https://apps.example.org/services/karvdash/ingress/signin"
         "?rd=https://web-alice.apps.example.org$escaped_request_uri"

@@ -1,10 +1,12 @@
 """Service owners kept current from the cluster: a list + watch of Ingresses and Namespaces.
 
-:class:`KubernetesOwners` follows, through one ``kubernetes_asyncio`` client, the
-Ingresses labelled ``karvdash.io/service`` in every namespace and the namespaces labelled
-``karvdash.io/user``, and feeds them to an :class:`~.ingress_owners.OwnerIndex`. Each
-watch resumes from the last ``resourceVersion`` and lists again when the API server
-says it is too old (410) or fails. No request of a visitor ever waits on the API server.
+:class:`KubernetesOwners` follows, through one ``kubernetes_asyncio`` client, every
+Ingress of every namespace (labelled by Karvdash or not: nginx routes by host whoever
+made the Ingress, so an unlabelled one claiming a host must make that host nobody's) and
+the namespaces labelled ``karvdash.io/user``, and feeds them to an
+:class:`~.ingress_owners.OwnerIndex`. Each watch resumes from the last
+``resourceVersion`` and lists again when the API server says it is too old (410) or fails.
+No request of a visitor ever waits on the API server.
 
 The hub's ServiceAccount needs ``list`` and ``watch`` on ``ingresses``
 (``networking.k8s.io``) and on ``namespaces`` in every namespace.
@@ -24,8 +26,6 @@ from karvdash.settings import USER_LABEL
 from .ingress_owners import OwnerIndex, meta_of
 
 log = logging.getLogger("karvdash_hub.service")
-
-SERVICE_LABEL = "karvdash.io/service"
 
 
 class ResourceExpired(Exception):
@@ -159,9 +159,7 @@ class KubernetesOwners:
             return core.list_namespace(label_selector=USER_LABEL, **kwargs)
 
         def list_ingresses(**kwargs: Any) -> Any:
-            return networking.list_ingress_for_all_namespaces(
-                label_selector=SERVICE_LABEL, **kwargs
-            )
+            return networking.list_ingress_for_all_namespaces(**kwargs)
 
         def reflector(
             what: str,

@@ -97,13 +97,15 @@ def late_user_namespace(core: kclient.CoreV1Api) -> Iterator[str]:
     core.delete_namespace(name)
 
 
-async def test_hosts_of_other_users_and_unlabelled_ingresses_are_nobodys(
+async def test_hosts_of_other_users_are_nobodys_and_unlabelled_ingresses_count(
     owners: KubernetesOwners,
     api_client: kclient.ApiClient,
     core: kclient.CoreV1Api,
     late_user_namespace: str,
 ) -> None:
-    """The webhook refuses such Ingresses now; ones made before it still own nothing."""
+    """The webhook refuses Ingresses for other users' hosts now; ones made before it still
+    own nothing. An Ingress without Karvdash's label is the user's like any other: nginx
+    routes by host whoever made it."""
     user = late_user_namespace.removeprefix("karvdash-")
     networking = kclient.NetworkingV1Api(api_client)
     victim = f"web-victim{secrets.token_hex(2)}.{DOMAIN}"
@@ -118,7 +120,30 @@ async def test_hosts_of_other_users_and_unlabelled_ingresses_are_nobodys(
     core.patch_namespace(late_user_namespace, {"metadata": metadata})
     await eventually(lambda: owners.owner(f"web-{user}.{DOMAIN}") == user, "the real service")
     assert owners.owner(victim) is None
-    assert owners.owner(f"plain-{user}.{DOMAIN}") is None
+    await eventually(lambda: owners.owner(f"plain-{user}.{DOMAIN}") == user, "the plain one")
+
+
+async def test_a_host_an_unlabelled_ingress_of_another_namespace_claims_is_nobodys(
+    owners: KubernetesOwners,
+    api_client: kclient.ApiClient,
+    user_namespace: str,
+    late_user_namespace: str,
+) -> None:
+    """Ingress-nginx may route the host to the squatter's older Ingress: the owner's
+    check must not say yes there (lee's unlabelled web-ann-lee before ann-lee signed up)."""
+    user = user_namespace.removeprefix("karvdash-")
+    networking = kclient.NetworkingV1Api(api_client)
+    host = f"web-{user}.{DOMAIN}"
+    networking.create_namespaced_ingress(
+        late_user_namespace, ingress("squat", host, labelled=False)
+    )
+    networking.create_namespaced_ingress(user_namespace, ingress("web", host))
+    other = f"files-{user}.{DOMAIN}"
+    networking.create_namespaced_ingress(user_namespace, ingress("files", other))
+    await eventually(lambda: owners.owner(other) == user, "the user's other service")
+    assert owners.owner(host) is None
+    networking.delete_namespaced_ingress("squat", late_user_namespace)
+    await eventually(lambda: owners.owner(host) == user, "the host once the squatter is gone")
 
 
 async def test_ingresses_of_a_namespace_that_is_no_users_own_nothing(

@@ -109,7 +109,7 @@ def test_auth_signin_may_name_any_of_the_ingresses_own_hosts() -> None:
 
 def test_an_ingress_without_annotations_is_refused_naming_each_with_its_value() -> None:
     assert denials(ingress(annotations={})) == [
-        f'The annotation {NGINX}auth-url is missing; it must be "{AUTH_URL}".',
+        f'The annotation {NGINX}auth-url is missing; it must be "{AUTH_URL}?host={OWN}".',
         f"The annotation {NGINX}auth-signin is missing; it must be "
         f'"{SIGNIN}?rd=https://{OWN}$escaped_request_uri".',
         f"The annotation {NGINX}auth-response-headers is missing; it must be "
@@ -132,6 +132,8 @@ def test_each_missing_owner_only_annotation_is_refused(key: str) -> None:
     [
         ("auth-url", "http://evil.example.com/allow-everybody"),
         ("auth-url", AUTH_URL + "?x=1"),
+        ("auth-url", AUTH_URL),  # no host: the hub could not tell which host nginx served
+        ("auth-url", f"{AUTH_URL}?host=web-bob.{DOMAIN}"),
         ("auth-signin", f"{SIGNIN}?rd=https://web-bob.{DOMAIN}$escaped_request_uri"),
         ("auth-signin", SIGNIN),  # no rd: visitors would not come back
         ("auth-signin", f"{SIGNIN}?rd=https://{OWN}$request_uri"),
@@ -191,6 +193,9 @@ def test_an_empty_auth_url_setting_lets_no_ingress_pass() -> None:
         ("temporal-redirect", "https://evil.example.com/", "before it asks who the visitor is"),
         ("mirror-target", "https://evil.example.com$request_uri", "visitors' credentials"),
         ("mirror-uri", "/copy", "visitors' credentials"),
+        ("custom-http-errors", "403,401", "refusals of the owner check"),
+        ("default-backend", "catcher", "refusals of the owner check"),
+        ("proxy-set-headers", "karvdash-alice/steal", "credentials ($http_cookie"),
     ],
 )
 def test_annotations_that_weaken_the_owner_check_are_refused(
@@ -204,7 +209,7 @@ def test_annotations_that_weaken_the_owner_check_are_refused(
 
 def test_every_problem_is_reported_once_then_the_hint() -> None:
     annotations = {
-        NGINX + "auth-url": AUTH_URL,
+        NGINX + "auth-url": f"{AUTH_URL}?host={OWN}",
         NGINX + "satisfy": "any",
         NGINX + "configuration-snippet": "x",
     }
@@ -218,7 +223,7 @@ def test_every_problem_is_reported_once_then_the_hint() -> None:
         "engine gives every Ingress it makes the annotations auth-url, auth-signin and "
         "auth-response-headers (nginx.ingress.kubernetes.io/) and none that bypasses them. "
         "Launch the service through Karvdash, or copy those annotations from an Ingress "
-        "Karvdash made (auth-signin names the Ingress's own host).",
+        "Karvdash made (auth-url and auth-signin name the Ingress's own host).",
     ]
 
 

@@ -160,8 +160,8 @@ def test_an_ingress_without_the_owner_only_annotations_is_refused(
     body["spec"]["ingressClassName"] = settings.ingress_class
     message = refusal(lambda: user.create_namespaced_ingress(user_namespace, body))
     assert (
-        f'The annotation {NGINX}auth-url is missing; it must be "{settings.ingress_auth_url}"'
-        in (message)
+        f"The annotation {NGINX}auth-url is missing; it must be "
+        f'"{settings.ingress_auth_url}?host={host}"' in message
     )
     assert f"The annotation {NGINX}auth-signin is missing" in message
     assert f"The annotation {NGINX}auth-response-headers is missing" in message
@@ -191,7 +191,9 @@ def test_an_update_that_removes_auth_url_is_refused(
     message = refusal(lambda: user.patch_namespaced_ingress("web", user_namespace, patch))
     assert f"The annotation {NGINX}auth-url is missing" in message
     found = user.read_namespaced_ingress("web", user_namespace)
-    assert found.metadata.annotations[NGINX + "auth-url"] == settings.ingress_auth_url
+    assert found.metadata.annotations[NGINX + "auth-url"] == (
+        f"{settings.ingress_auth_url}?host={host}"
+    )
 
 
 @pytest.mark.parametrize("group", ["networking.k8s.io", "extensions"])

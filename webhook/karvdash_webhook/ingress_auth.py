@@ -41,7 +41,7 @@ OWNER_ONLY_HINT = (
     "engine gives every Ingress it makes the annotations auth-url, auth-signin and "
     "auth-response-headers (nginx.ingress.kubernetes.io/) and none that bypasses them. Launch "
     "the service through Karvdash, or copy those annotations from an Ingress Karvdash made "
-    "(auth-signin names the Ingress's own host)."
+    "(auth-url and auth-signin name the Ingress's own host)."
 )
 
 _SNIPPET = (
@@ -59,6 +59,12 @@ _REDIRECT = (
 _MIRROR = (
     "the copies of the requests would carry the visitors' credentials, which "
     "auth-response-headers keeps from the service, to another address"
+)
+
+_ERRORS = (
+    "nginx would send the refusals of the owner check (403, 401) to another backend with "
+    "the visitor's own Cookie and Authorization headers, which the check keeps from the "
+    "service"
 )
 
 
@@ -87,6 +93,12 @@ _REFUSED: dict[str, str] = {
     "temporal-redirect": _REDIRECT,
     "mirror-target": _MIRROR,
     "mirror-uri": _MIRROR,
+    "custom-http-errors": _ERRORS,
+    "default-backend": _ERRORS,
+    "proxy-set-headers": (
+        "its headers are set from nginx variables after the owner check, so a visitor's "
+        "credentials ($http_cookie, $http_authorization) could be copied to the service"
+    ),
 }
 """Annotations refused whatever their value."""
 

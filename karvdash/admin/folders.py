@@ -13,10 +13,12 @@ directory entries.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import stat
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 
@@ -50,31 +52,54 @@ def folder_usage(
     deadline = clock() + seconds
     used, files = top.st_blocks * 512, 0
     seen: set[tuple[int, int]] = set()
-    pending = [path]
-    while pending:
-        if clock() > deadline:
-            return FolderUsage(path, True, used, files, complete=False)
-        folder = pending.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if info.st_nlink > 1 and not stat.S_ISDIR(info.st_mode):
-                        key = (info.st_dev, info.st_ino)
-                        if key in seen:
+    try:
+        root = os.open(path, _OPEN_FOLDER)
+    except OSError as exc:  # swapped for a link or a file since the lstat
+        return FolderUsage(path, exists=True, error=exc.strerror or str(exc))
+    # Folders are opened by descriptor, relative to their parent's descriptor and never
+    # through a symbolic link, so a user who swaps a sub-folder for a link (to /, say)
+    # while it waits in line makes it unreadable, not a way out of their folder.
+    pending = [root]
+    try:
+        while pending:
+            if clock() > deadline:
+                return FolderUsage(path, True, used, files, complete=False)
+            folder = pending.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        try:
+                            info = entry.stat(follow_symlinks=False)
+                        except OSError:
                             continue
-                        seen.add(key)
-                    used += info.st_blocks * 512
-                    if stat.S_ISDIR(info.st_mode):
-                        pending.append(entry.path)
-                    else:
-                        files += 1
-        except OSError:
-            continue  # an unreadable sub-folder: counted as empty
+                        if info.st_nlink > 1 and not stat.S_ISDIR(info.st_mode):
+                            key = (info.st_dev, info.st_ino)
+                            if key in seen:
+                                continue
+                            seen.add(key)
+                        used += info.st_blocks * 512
+                        if stat.S_ISDIR(info.st_mode):
+                            try:
+                                pending.append(os.open(entry.name, _OPEN_FOLDER, dir_fd=folder))
+                            except OSError:
+                                continue  # unreadable, or no longer a folder: empty
+                        else:
+                            files += 1
+            except OSError:
+                continue  # an unreadable sub-folder: counted as empty
+            finally:
+                os.close(folder)
+    finally:
+        for fd in pending:
+            os.close(fd)
     return FolderUsage(path, True, used, files)
+
+
+_OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+_COUNTERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="karvdash-folders")
+"""The threads that count folders: their own, so that counting many folders never keeps
+the event loop's default pool (DNS lookups of every HTTP client in the process) busy."""
 
 
 class FolderSizes:
@@ -92,8 +117,9 @@ class FolderSizes:
 
             async def count() -> FolderUsage:
                 try:
-                    usage = await asyncio.to_thread(
-                        folder_usage, path, seconds=self.seconds_per_folder
+                    usage = await asyncio.get_running_loop().run_in_executor(
+                        _COUNTERS,
+                        functools.partial(folder_usage, path, seconds=self.seconds_per_folder),
                     )
                     self._known[path] = (time.monotonic(), usage)
                     return usage

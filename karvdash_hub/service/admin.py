@@ -12,10 +12,15 @@ GET      ``/users/<name>/delete``                        confirm: keep or delete
 POST     ``/users/<name>/delete``                        delete the user (data stays)
 GET      ``/registry?last=``                             repositories: tags, images, size
 GET      ``/registry/repositories/<repo>``               its tags: digest, size, created
-POST     ``/registry/repositories/<repo>/tags/<tag>/delete``  delete that image
-POST     ``/registry/repositories/<repo>/delete``        delete every image of it
+POST     ``/registry/repositories/<repo>/-/tags/<tag>/delete``  delete that image
+POST     ``/registry/repositories/<repo>/-/delete``      delete every image of it
 POST     ``/registry/gc``                                collect garbage; the report
 =======  ==============================================  =================================
+
+The registry's actions sit behind ``/-/``, which no repository name can contain (its
+path components start with a letter or digit): any user may push a repository named
+``alice/tags/latest``, and its "delete every image" must never read as "delete
+``alice:latest``".
 
 Who: holders of :data:`~karvdash_hub.service.ADMIN_PAGE_SCOPE` (``admin:users``, which
 every hub admin holds); the registry's writes also need a registry admin scope, as in the
@@ -32,14 +37,19 @@ How the actions reach the cluster and the hub (docs/operators.md):
 * "delete user" first records the choice in the namespace's
   :data:`~karvdash.settings.ON_USER_DELETE_ANNOTATION`, then deletes the user through the
   hub (which stops their server; :class:`~karvdash_hub.spawner.KarvdashSpawner` honours
-  the choice), then deletes the namespace itself if asked and it is still there. Data
-  folders are never touched.
+  the choice), then deletes the namespace itself if asked and it is still there. If the
+  hub refuses, the annotation is put back as it was. Data folders are never touched.
+
+Every page and action acts only in the namespace labelled as that very user's
+(``karvdash.io/user=<their slug>``): a namespace of the same name with another label, or
+none, is shown as foreign and never acted in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from http.client import responses
 from pathlib import Path
 from typing import Any, cast
@@ -58,7 +68,7 @@ from karvdash.kube import (
     request_json,
     service_account_user,
 )
-from karvdash.naming import namespace_for, slug_from_namespace
+from karvdash.naming import namespace_for, slug_from_namespace, user_slug
 from karvdash.registry import RegistryGateway
 from karvdash.registry.names import check_repository, check_tag
 from karvdash.services import ServiceManager
@@ -96,10 +106,12 @@ _environment = jinja2.Environment(
 _environment.filters["bytes"] = human_bytes
 _environment.filters["q"] = lambda value: quote(str(value), safe="")
 _environment.tests["web_address"] = lambda value: (
-    str(value).lower().startswith(("https://", "http://", "/")) and not str(value).startswith("//")
+    re.fullmatch(r"https?://[^/\\\s@]+(/\S*)?", str(value), re.IGNORECASE) is not None
 )
-"""A link the page may show: users write their services' URL annotations, so anything
-else (``javascript:``) is shown as text only, never as a link an admin could click."""
+"""A link the page may show: an absolute http(s) address (services' addresses always
+are). Users write their services' URL annotations, so anything else (``javascript:``,
+``/\\evil``, a path of the hub such as its approval toggle, credentials in the host) is
+shown as text only, never as a link an admin could click."""
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -263,7 +275,7 @@ class UserPage(AdminPage):
         namespace = namespace_for(model["name"], context.settings.namespace_prefix)
         kube = await context.kube()
         found = await _namespace(kube, namespace)
-        exists = found if found is not None and slug_from_namespace(found) else None
+        exists = _own(found, model["name"])
         services = []
         if exists is not None:  # only a namespace labelled as a user's is shown
             manager = ServiceManager(kube, context.settings, model["name"], namespace)
@@ -291,8 +303,7 @@ class StopServiceAction(AdminPage):
         name = str(model["name"])
         namespace = namespace_for(name, self.context.settings.namespace_prefix)
         kube = await self.context.kube()
-        found = await _namespace(kube, namespace)
-        if found is None or slug_from_namespace(found) is None:
+        if _own(await _namespace(kube, namespace), name) is None:
             raise NotFound(f"user {name} has no namespace {namespace}")
         as_user = Impersonating(kube, service_account_user(namespace))
         manager = ServiceManager(as_user, self.context.settings, name, namespace)
@@ -310,13 +321,14 @@ class DeleteUserPage(AdminPage):
     async def get(self, username: str) -> None:
         model = await self.hub().user(username)
         namespace = namespace_for(model["name"], self.context.settings.namespace_prefix)
-        exists = await _namespace(await self.context.kube(), namespace)
+        found = await _namespace(await self.context.kube(), namespace)
         domains = self.context.settings.domains
         self.render_page(
             "delete_user.html",
             name=model["name"],
             namespace=namespace,
-            namespace_exists=exists is not None,
+            namespace_exists=_own(found, model["name"]) is not None,
+            foreign=found is not None and _own(found, model["name"]) is None,
             folders=user_folders(model["name"], domains, {}),
             self_delete=model["name"] == self.user["name"],
         )
@@ -332,10 +344,29 @@ class DeleteUserPage(AdminPage):
             raise web.HTTPError(400, "you cannot delete yourself")
         namespace = namespace_for(name, self.context.settings.namespace_prefix)
         kube = await self.context.kube()
-        exists = await _namespace(kube, namespace) is not None
-        if exists:
+        found = await _namespace(kube, namespace)
+        own = _own(found, name)
+        if found is not None and own is None and choice == "delete":
+            raise web.HTTPError(
+                409,
+                "namespace %s is not labelled as %s's: Karvdash does not delete it (nothing "
+                "was changed)",
+                namespace,
+                name,
+            )
+        exists = own is not None
+        if own is not None:
+            before = (own.get("metadata", {}).get("annotations") or {}).get(
+                ON_USER_DELETE_ANNOTATION
+            )
             await _annotate(kube, namespace, choice)
-        await hub.delete_user(name)
+            try:
+                await hub.delete_user(name)
+            except BaseException:
+                await _annotate(kube, namespace, before)  # the hub refused: as it was
+                raise
+        else:
+            await hub.delete_user(name)
         fate = "kept" if exists else "there was none"
         if exists and choice == "delete":
             await _delete_namespace(kube, namespace)  # unless the spawner did already
@@ -413,6 +444,7 @@ class DeleteImageAction(RegistryAction):
 
 class DeleteRepositoryAction(RegistryAction):
     async def post(self, repo: str) -> None:
+        check_repository(repo)
         result = await self.gateway.delete_repository(repo)
         log.info(
             "admin %s deleted every image of %s (%d)",
@@ -440,7 +472,15 @@ async def _namespace(kube: Any, name: str) -> dict[str, Any] | None:
     return found
 
 
-async def _annotate(kube: Any, name: str, choice: str) -> None:
+def _own(namespace: dict[str, Any] | None, username: str) -> dict[str, Any] | None:
+    """``namespace`` if it is labelled as ``username``'s own, else None."""
+    if namespace is None or slug_from_namespace(namespace) != user_slug(username):
+        return None
+    return namespace
+
+
+async def _annotate(kube: Any, name: str, choice: str | None) -> None:
+    """Record ``choice`` (None: remove the annotation) on namespace ``name``."""
     body = {"metadata": {"annotations": {ON_USER_DELETE_ANNOTATION: choice}}}
     try:
         await request_json(
@@ -465,7 +505,6 @@ async def _delete_namespace(kube: Any, name: str) -> None:
 def admin_routes(prefix: str) -> list[Route]:
     """The admin pages under ``prefix`` (``<service prefix>admin``)."""
     p = prefix.rstrip("/")
-    repo = REPO.replace("[a-z0-9._/-]*", "[a-z0-9._/-]*?")
     return [
         (p + "/?", UsersPage),
         (f"{p}/users/{USER}/?", UserPage),
@@ -473,7 +512,7 @@ def admin_routes(prefix: str) -> list[Route]:
         (f"{p}/users/{USER}/delete", DeleteUserPage),
         (f"{p}/registry/?", RegistryPage),
         (f"{p}/registry/gc", GarbageCollectionAction),
-        (f"{p}/registry/repositories/{repo}/tags/{TAG}/delete", DeleteImageAction),
-        (f"{p}/registry/repositories/{repo}/delete", DeleteRepositoryAction),
+        (f"{p}/registry/repositories/{REPO}/-/tags/{TAG}/delete", DeleteImageAction),
+        (f"{p}/registry/repositories/{REPO}/-/delete", DeleteRepositoryAction),
         (f"{p}/registry/repositories/{REPO}/?", RepositoryPage),
     ]

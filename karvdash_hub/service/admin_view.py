@@ -51,15 +51,23 @@ class UserRow:
     server: str = "none"
     """``running``, ``starting``, ``stopping``, ``stopped`` or ``none`` (never started)."""
     server_url: str | None = None
+    named_servers: tuple[tuple[str, str, str | None], ...] = ()
+    """The user's named servers (``allow_named_servers``): (name, state, URL), by name."""
     last_activity: str | None = None
     namespace_name: str = ""
     namespace: NamespaceSummary | None = None
     folders: tuple[Folder, ...] = field(default_factory=tuple)
 
 
-def server_state(model: Mapping[str, Any]) -> tuple[str, str | None]:
-    """The default server's state and URL from a hub user model."""
-    server = (model.get("servers") or {}).get("")
+def named_servers(model: Mapping[str, Any]) -> tuple[tuple[str, str, str | None], ...]:
+    """(name, state, URL) of each named server in a hub user model, by name."""
+    servers = model.get("servers") or {}
+    return tuple((str(name), *server_state(model, str(name))) for name in sorted(servers) if name)
+
+
+def server_state(model: Mapping[str, Any], name: str = "") -> tuple[str, str | None]:
+    """The state and URL of a server (the default one: ``""``) from a hub user model."""
+    server = (model.get("servers") or {}).get(name)
     if not server:
         return "none", None
     if server.get("pending") == "stop":
@@ -118,6 +126,7 @@ def user_rows(
             email=str((signup or {}).get("email") or ""),
             server=state,
             server_url=url,
+            named_servers=named_servers(model),
             last_activity=model.get("last_activity"),
         )
     for name, signup in approvals.items():

@@ -396,16 +396,33 @@ def test_registry_admin_lists_sizes_deletes_and_collects_garbage(
     assert 'data-tag="v1"' in repo_page
     assert 'data-tag="v2"' in repo_page
     done = _post_form(
-        admin, repo_page, f"/services/karvdash/admin/registry/repositories/{repo}/tags/v1/delete"
+        admin, repo_page, f"/services/karvdash/admin/registry/repositories/{repo}/-/tags/v1/delete"
     )
     assert done.status_code == 200, done.text[-500:]
     assert f"Image {repo}:v1 was deleted" in done.text
     assert 'data-tag="v1"' not in done.text
     assert 'data-tag="v2"' in done.text
 
-    listing = _get(admin, registry).text
+    # any user may push a repository whose name reads like an action on another one:
+    # deleting every image of "<repo>/tags/v2" leaves <repo>:v2 alone
+    hostile = f"{repo}/tags/v2"
+    push_images(cluster.env, hostile, {"x": "other"})
+    hostile_page = _get(admin, f"{registry}/repositories/{hostile}").text
+    assert 'data-tag="x"' in hostile_page
+    listing = _get(admin, registry + f"?last={quote(repo, safe='')}").text
     done = _post_form(
-        admin, listing, f"/services/karvdash/admin/registry/repositories/{repo}/delete"
+        admin, listing, f"/services/karvdash/admin/registry/repositories/{hostile}/-/delete"
+    )
+    assert f"Every image of {hostile} was deleted" in done.text
+    assert 'data-tag="v2"' in _get(admin, f"{registry}/repositories/{repo}").text
+
+    listing = _get(admin, registry).text
+    while f"/registry/repositories/{repo}/-/delete" not in listing:
+        more = re.search(r'id="next-page" href="([^"]+)"', listing)
+        assert more, f"{repo} is not listed"
+        listing = _get(admin, hub_url + html.unescape(more.group(1))).text
+    done = _post_form(
+        admin, listing, f"/services/karvdash/admin/registry/repositories/{repo}/-/delete"
     )
     assert f"Every image of {repo} was deleted" in done.text
     assert not _get(admin, f"{registry}/repositories/{repo}").text.count('data-tag="')
@@ -430,8 +447,54 @@ def test_a_non_admin_registry_request_through_the_page_is_refused(
         timeout=30,
     )
     assert answer.status_code == 403
-    quoted = quote(name)
-    assert api(hub_url, admin_token, "GET", f"/users/{quoted}").status_code == 200
+    assert "admin:users" in html.unescape(answer.text)
+
+
+def test_an_action_without_the_pages_xsrf_token_is_refused_and_changes_nothing(
+    hub_url: str, admin: HubClient, admin_token: str, new_username: Callable[[str], str]
+) -> None:
+    # what another site's page could make an admin's browser send: the hub's cookie, no
+    # _xsrf field (or a wrong one)
+    name = new_username("target")
+    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
+    for fields in ({"namespace": "delete"}, {"namespace": "delete", "_xsrf": "forged"}):
+        answer = admin.session.post(
+            _admin_page(hub_url) + f"users/{name}/delete", data=fields, timeout=30
+        )
+        # JupyterHub's HubOAuth takes no cookie without the matching _xsrf: nobody is
+        # logged in for this request
+        assert answer.status_code == 401, answer.text[-500:]
+    assert api(hub_url, admin_token, "GET", f"/users/{name}").status_code == 200
+
+
+def test_delete_user_never_deletes_a_namespace_labelled_as_someone_elses(
+    hub_url: str,
+    admin: HubClient,
+    admin_token: str,
+    core: client.CoreV1Api,
+    new_username: Callable[[str], str],
+) -> None:
+    name = new_username("namesake")
+    namespace = namespace_for(name)
+    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
+    labels = {"karvdash.io/user": user_slug(name) + "x"}  # another user's label
+    core.create_namespace(
+        client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace, labels=labels))
+    )
+    confirm = _get(admin, _admin_page(hub_url) + f"users/{name}/delete").text
+    assert "not labelled as this user" in confirm
+    assert 'value="delete"' not in confirm  # only "keep" is offered
+
+    answer = _post_form(
+        admin, confirm, f"/services/karvdash/admin/users/{name}/delete", namespace="delete"
+    )
+
+    assert answer.status_code == 409, answer.text[-500:]
+    assert "nothing was changed" in html.unescape(answer.text)
+    assert api(hub_url, admin_token, "GET", f"/users/{name}").status_code == 200
+    found = core.read_namespace(namespace)
+    assert found.status.phase == "Active"
+    assert ON_USER_DELETE_ANNOTATION not in (found.metadata.annotations or {})
 
 
 def test_a_users_hostile_service_address_is_never_a_link(

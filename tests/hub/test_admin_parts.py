@@ -12,7 +12,7 @@ from karvdash.admin import FolderSizes, folder_usage, human_bytes, summarize
 from karvdash.admin.overview import quota_uses
 from karvdash.registry.usage import blob_sizes, child_digests
 from karvdash.settings import StorageDomain
-from karvdash_hub.service.admin_view import server_state, user_rows
+from karvdash_hub.service.admin_view import named_servers, server_state, user_rows
 
 
 def _ns(name: str, slug: str | None, user: str | None = None, **meta: str) -> dict:
@@ -80,6 +80,30 @@ def test_folder_usage_counts_files_once_and_never_follows_links(tmp_path: Path) 
     assert 100_000 <= usage.bytes < 400_000
 
 
+def test_a_sub_folder_swapped_for_a_link_while_queued_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mine.bin").write_bytes(os.urandom(10_000))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(os.urandom(2_000_000))
+    calls = []
+
+    def clock() -> float:
+        # the walk asks the time before each folder: after the top folder (which queued
+        # "a"), the user swaps "a" for a link to somewhere else
+        calls.append(1)
+        if len(calls) == 3:
+            (tmp_path / "a").rename(tmp_path / "a-old")
+            (tmp_path / "a").symlink_to(outside)
+        return 0.0
+
+    usage = folder_usage(str(tmp_path), clock=clock)
+
+    assert len(calls) >= 3
+    assert usage.complete
+    assert usage.bytes < 1_000_000  # never big.bin, wherever the link points
+
+
 def test_folder_usage_stops_at_the_deadline(tmp_path: Path) -> None:
     for i in range(50):
         (tmp_path / f"d{i}").mkdir()
@@ -120,6 +144,21 @@ def test_folder_sizes_answer_within_the_budget_and_remember(tmp_path: Path) -> N
 )
 def test_human_bytes(count: int, text: str) -> None:
     assert human_bytes(count) == text
+
+
+def test_named_servers_are_listed_by_name_with_their_state() -> None:
+    model = {
+        "servers": {
+            "": {"ready": True, "url": "/user/a/"},
+            "spark": {"ready": True, "url": "/user/a/spark/"},
+            "old": {"stopped": True},
+        }
+    }
+    assert named_servers(model) == (
+        ("old", "stopped", None),
+        ("spark", "running", "/user/a/spark/"),
+    )
+    assert named_servers({"servers": {}}) == ()
 
 
 def test_server_state_from_hub_models() -> None:

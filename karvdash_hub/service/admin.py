@@ -14,7 +14,8 @@ GET      ``/registry?last=``                             repositories: tags, ima
 GET      ``/registry/repositories/<repo>``               its tags: digest, size, created
 POST     ``/registry/repositories/<repo>/-/tags/<tag>/delete``  delete that image
 POST     ``/registry/repositories/<repo>/-/delete``      delete every image of it
-POST     ``/registry/gc``                                collect garbage; the report
+POST     ``/registry/gc``                                collect garbage, then to its report
+GET      ``/registry/gc``                                the last collection's report
 =======  ==============================================  =================================
 
 The registry's actions sit behind ``/-/``, which no repository name can contain (its
@@ -50,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from http.client import responses
 from pathlib import Path
 from typing import Any, cast
@@ -127,6 +129,8 @@ class AdminContext:
     def __init__(self, settings: Karvdash | None = None) -> None:
         self.settings = settings or load_settings()
         self.folders = FolderSizes()
+        self.last_gc: tuple[Any, str, float] | None = None
+        """The last garbage collection since the service started: report, admin, time."""
         self._kube: Any = None
         self._lock = asyncio.Lock()
 
@@ -456,10 +460,18 @@ class DeleteRepositoryAction(RegistryAction):
 
 
 class GarbageCollectionAction(RegistryAction):
+    async def get(self) -> None:
+        """The last report (a reload shows it again; it never collects again)."""
+        last = self.context.last_gc
+        report, by, at = last if last is not None else (None, "", 0.0)
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)) if last else ""
+        self.render_page("gc.html", report=report, by=by, when=when)
+
     async def post(self) -> None:
         report = await self.gateway.collect_garbage()
         log.info("admin %s collected garbage: %s", self.user["name"], report.to_json())
-        self.render_page("gc.html", report=report)
+        self.context.last_gc = (report, str(self.user["name"]), time.time())
+        self.go("registry/gc")
 
 
 async def _namespace(kube: Any, name: str) -> dict[str, Any] | None:

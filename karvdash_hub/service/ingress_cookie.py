@@ -138,14 +138,20 @@ def cookie_values(header: str, name: str) -> list[str]:
 
 
 def without_cookie(header: str, name: str) -> str:
-    """A ``Cookie`` header without cookie ``name`` (every copy); the others as sent."""
+    """A ``Cookie`` header without cookie ``name`` (every copy); the others as sent.
+
+    Also after a comma: Tornado joins a request's several ``Cookie`` headers with ``,``
+    (``a=1,karvdash-ingress=X``), and no cookie value may hold a comma (RFC 6265), so a
+    comma-separated piece named ``name`` is a cookie of its own; other commas stay.
+    """
     if name not in header:
         return header
     kept = []
     for part in header.split(";"):
-        part = part.strip()
-        if part and part.partition("=")[0].strip() != name:
-            kept.append(part)
+        pieces = [p for p in part.split(",") if p.partition("=")[0].strip() != name]
+        rest = ",".join(pieces).strip()
+        if rest:
+            kept.append(rest)
     return "; ".join(kept)
 
 

@@ -19,3 +19,14 @@ def _simulate_failures(spawner: Any, pod: Any) -> Any:
 
 
 c.KubeSpawner.modify_pod_hook = _simulate_failures
+
+# A user who may read the Karvdash admin page (admin:users) without being a registry
+# admin: the page's registry actions must still refuse them (test_admin_page.py).
+c.JupyterHub.load_roles.append(
+    {
+        "name": "karvdash-test-page-reader",
+        "description": "tests: the admin page without the registry",
+        "scopes": ["admin:users", "access:services!service=karvdash"],
+        "users": ["pagereader"],
+    }
+)

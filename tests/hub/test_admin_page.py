@@ -430,9 +430,13 @@ def test_registry_admin_lists_sizes_deletes_and_collects_garbage(
     report = _post_form(admin, done.text, "/services/karvdash/admin/registry/gc")
     assert report.status_code == 200, report.text[-500:]
     assert "Garbage collection done" in report.text
+    assert report.url == registry + "/gc"  # after the POST, a page that a reload only shows
+    ran = re.search(r'id="gc-when">Run by admin at ([^<]*)<', report.text)
+    assert ran, report.text[-800:]
     deleted = re.search(r'id="blobs-deleted">(\d+)<', report.text)
     assert deleted
     assert int(deleted.group(1)) >= 2
+    assert f"Run by admin at {ran.group(1)}<" in _get(admin, registry + "/gc").text  # not again
 
 
 def test_a_non_admin_registry_request_through_the_page_is_refused(
@@ -448,6 +452,24 @@ def test_a_non_admin_registry_request_through_the_page_is_refused(
     )
     assert answer.status_code == 403
     assert "admin:users" in html.unescape(answer.text)
+
+
+def test_a_page_reader_who_is_no_registry_admin_cannot_change_the_registry(
+    cluster: DevStack, hub_url: str, admin_token: str
+) -> None:
+    # "pagereader" holds admin:users (tests/hub/hub_test_config.py), not a registry admin
+    repo = f"admin-page/{user_slug('k' + str(time.monotonic_ns())[-6:])}"
+    push_images(cluster.env, repo, {"v1": "kept"})
+    token = api(hub_url, admin_token, "POST", "/users/pagereader/tokens", json={}).json()
+    headers = {"Authorization": f"token {token['token']}"}
+    page = _admin_page(hub_url)
+    assert requests.get(page, headers=headers, timeout=30).status_code == 200  # reads it
+    for action in ("registry/gc", f"registry/repositories/{repo}/-/delete"):
+        answer = requests.post(page + action, headers=headers, timeout=30)
+        assert answer.status_code == 403, (action, answer.text[-500:])
+        assert "only registry admins" in html.unescape(answer.text)
+    repo_page = requests.get(page + f"registry/repositories/{repo}", headers=headers, timeout=30)
+    assert 'data-tag="v1"' in repo_page.text  # still there
 
 
 def test_an_action_without_the_pages_xsrf_token_is_refused_and_changes_nothing(

@@ -154,6 +154,9 @@ def test_without_a_file_every_start_has_a_new_key() -> None:
         ("karvdash-ingress=one; c=3; karvdash-ingress=two", "c=3"),
         ("xkarvdash-ingress=1; karvdash-ingressx=2", "xkarvdash-ingress=1; karvdash-ingressx=2"),
         ("session=abc; theme=a=b", "session=abc; theme=a=b"),
+        ("a=1,karvdash-ingress=secret; b=2", "a=1; b=2"),  # two Cookie headers, joined
+        ("karvdash-ingress=secret, b=2", "b=2"),
+        ("list=x,y; karvdash-ingress=s", "list=x,y"),
         ("", ""),
     ],
 )

@@ -100,6 +100,22 @@ def _bare_service(
     )
 
 
+def _user_and_foreign_namespace(
+    hub_url: str,
+    admin_token: str,
+    core: client.CoreV1Api,
+    name: str,
+    labels: dict[str, str] | None = None,
+) -> str:
+    """A hub user and a namespace of their namespace's name that Karvdash did not make
+    for them (no label, or ``labels``, as a user or an operator could make it)."""
+    namespace = namespace_for(name)
+    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
+    meta = client.V1ObjectMeta(name=namespace, labels=labels)
+    core.create_namespace(client.V1Namespace(metadata=meta))
+    return namespace
+
+
 def _gone(core: client.CoreV1Api, namespace: str) -> bool:
     try:
         return bool(core.read_namespace(namespace).status.phase == "Terminating")
@@ -302,9 +318,7 @@ def test_stop_service_acts_only_in_labelled_user_namespaces(
     # a namespace with a user's name but not made by Karvdash (no karvdash.io/user label):
     # the page refuses to act in it, and what is there stays
     name = new_username("unlabelled")
-    namespace = namespace_for(name)
-    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    namespace = _user_and_foreign_namespace(hub_url, admin_token, core, name)
     _bare_service(core, namespace, "db")
     page = _get(admin, _admin_page(hub_url) + f"users/{name}").text
     assert "not labelled as this user" in page
@@ -497,12 +511,8 @@ def test_delete_user_never_deletes_a_namespace_labelled_as_someone_elses(
     new_username: Callable[[str], str],
 ) -> None:
     name = new_username("namesake")
-    namespace = namespace_for(name)
-    assert api(hub_url, admin_token, "POST", "/users", json={"usernames": [name]}).ok
     labels = {"karvdash.io/user": user_slug(name) + "x"}  # another user's label
-    core.create_namespace(
-        client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace, labels=labels))
-    )
+    namespace = _user_and_foreign_namespace(hub_url, admin_token, core, name, labels)
     confirm = _get(admin, _admin_page(hub_url) + f"users/{name}/delete").text
     assert "not labelled as this user" in confirm
     assert 'value="delete"' not in confirm  # only "keep" is offered

@@ -26,13 +26,15 @@ from typing import Any
 
 import yaml
 
-from .devcluster.processes import Supervisor, free_port
+from .devcluster.processes import Supervisor, free_port, port_is_free
 from .manifests import apply, deploy_dir, load_documents
 
 HUB_NAMESPACE = "karvdash"
 HUB_ACCOUNT = "karvdash-hub"
 ADMIN_USER = "admin"
 TOKEN_SECONDS = 365 * 24 * 3600
+JUPYTERHUB_PORT = 8000
+"""The public port of a new dev hub when it is free (JupyterHub's own default), else any."""
 
 
 class HubError(RuntimeError):
@@ -122,6 +124,8 @@ class DevHub:
         ports: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
         if self.public_port is not None:
             ports["public"] = self.public_port
+        elif "public" not in ports and port_is_free(JUPYTERHUB_PORT, self.address):
+            ports["public"] = JUPYTERHUB_PORT  # where people look for a JupyterHub first
         for name in ("public", "hub", "proxy_api", "service"):
             if name not in ports:
                 ports[name] = free_port(self.address)

@@ -37,6 +37,9 @@ class FolderUsage:
     """Why the folder could not be read (it exists but is not readable here)."""
 
 
+_OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
 def folder_usage(
     path: str, *, seconds: float = 2.0, clock: Callable[[], float] = time.monotonic
 ) -> FolderUsage:
@@ -94,8 +97,6 @@ def folder_usage(
             os.close(fd)
     return FolderUsage(path, True, used, files)
 
-
-_OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 _COUNTERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="karvdash-folders")
 """The threads that count folders: their own, so that counting many folders never keeps

@@ -72,6 +72,7 @@ from karvdash.kube import (
 )
 from karvdash.naming import namespace_for, slug_from_namespace, user_slug
 from karvdash.registry import RegistryGateway
+from karvdash.registry.gc import GcReport
 from karvdash.registry.names import check_repository, check_tag
 from karvdash.services import ServiceManager
 from karvdash.settings import ON_USER_DELETE_ANNOTATION, Karvdash, load_settings
@@ -129,7 +130,7 @@ class AdminContext:
     def __init__(self, settings: Karvdash | None = None) -> None:
         self.settings = settings or load_settings()
         self.folders = FolderSizes()
-        self.last_gc: tuple[Any, str, float] | None = None
+        self.last_gc: tuple[GcReport, str, float] | None = None
         """The last garbage collection since the service started: report, admin, time."""
         self._kube: Any = None
         self._lock = asyncio.Lock()
@@ -326,13 +327,14 @@ class DeleteUserPage(AdminPage):
         model = await self.hub().user(username)
         namespace = namespace_for(model["name"], self.context.settings.namespace_prefix)
         found = await _namespace(await self.context.kube(), namespace)
+        own = _own(found, model["name"])
         domains = self.context.settings.domains
         self.render_page(
             "delete_user.html",
             name=model["name"],
             namespace=namespace,
-            namespace_exists=_own(found, model["name"]) is not None,
-            foreign=found is not None and _own(found, model["name"]) is None,
+            namespace_exists=own is not None,
+            foreign=found is not None and own is None,
             folders=user_folders(model["name"], domains, {}),
             self_delete=model["name"] == self.user["name"],
         )
@@ -359,18 +361,18 @@ class DeleteUserPage(AdminPage):
                 name,
             )
         exists = own is not None
+        before = None  # the annotation as it was, to put back if the hub refuses
         if own is not None:
             before = (own.get("metadata", {}).get("annotations") or {}).get(
                 ON_USER_DELETE_ANNOTATION
             )
             await _annotate(kube, namespace, choice)
-            try:
-                await hub.delete_user(name)
-            except BaseException:
-                await _annotate(kube, namespace, before)  # the hub refused: as it was
-                raise
-        else:
+        try:
             await hub.delete_user(name)
+        except Exception:
+            if own is not None:
+                await _annotate(kube, namespace, before)  # the hub refused: as it was
+            raise
         fate = "kept" if exists else "there was none"
         if exists and choice == "delete":
             await _delete_namespace(kube, namespace)  # unless the spawner did already

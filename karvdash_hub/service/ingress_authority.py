@@ -89,6 +89,7 @@ def with_ticket(url: str, ticket: str) -> str:
 
 
 _TOKEN = re.compile(r"\s*token\s+(\S+)\s*", re.IGNORECASE)
+_TOKEN_SCHEME = re.compile(r"\s*token\s", re.IGNORECASE)
 
 
 def token_from(authorization: str) -> str | None:
@@ -102,7 +103,7 @@ def token_from(authorization: str) -> str | None:
 def is_token_scheme(authorization: str) -> bool:
     """True for any ``Authorization: token ...`` header, well-formed or not: never sent on
     to a service (the nginx filter's ``^\\s*token\\s`` rule)."""
-    return re.match(r"\s*token\s", authorization, re.IGNORECASE) is not None
+    return _TOKEN_SCHEME.match(authorization) is not None
 
 
 class IngressAuthority:
